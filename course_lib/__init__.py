@@ -1,0 +1,18 @@
+"""course_lib: the small NumPy engine behind the Descent course.
+
+Modules (each one is meant to be read):
+
+- ``nn``            layers and models: Parameter, Module, Linear, ReLU, ..., Sequential
+- ``losses``        loss functions with their gradients (Keras names, ``loss(y_true, y_pred)``)
+- ``optim``         SGD, Adagrad, RMSprop, Adam, AdamW (the torch.optim algorithms)
+- ``schedules``     learning-rate schedules
+- ``training``      the train / evaluate loop, ``fit`` and ``History``
+- ``data``          the shipped datasets, scaling, splitting and ``DataLoader``
+- ``gradcheck``     finite-difference gradients and relative error
+- ``functions``     test functions for gradient descent (cubic, bowls, Rosenbrock, ...)
+- ``serialization`` ``save`` / ``load`` of model and optimizer state (.npz, no pickle)
+- ``exercises``     the exercise checkers used by the notebooks
+- ``preflight``     the setup check a workshop participant runs first
+"""
+
+__version__ = "0.1.0"
