@@ -30,3 +30,14 @@ class DivergenceError(CourseError, FloatingPointError):
 
 class DataFileError(CourseError, OSError):
     """A data file is missing, truncated, corrupted or in the wrong format."""
+
+
+class LabelError(CourseError, ValueError):
+    """Class labels that a loss cannot use (not integers, or outside ``0 .. n_classes - 1``)."""
+
+
+class StateDictError(CourseError, KeyError):
+    """A state dict whose names don't match the model's; the message lists the differences."""
+
+    def __str__(self):  # KeyError would otherwise print the message inside quotes
+        return str(self.args[0]) if self.args else ""

@@ -1,0 +1,223 @@
+"""How fast does course_lib train a real network? (a command, not a test)
+
+    python benchmarks/bench_mlp.py              # both batch sizes, best of 2 epochs each
+    python benchmarks/bench_mlp.py --repeats 1 --batch-sizes 256
+
+What it measures: one epoch of the 784-512-512-10 ReLU MLP, trained with
+Adam (lr=1e-3) and softmax cross-entropy from logits
+(``losses.cross_entropy``) on the 60,000 Fashion-MNIST training images
+(float32, pixels scaled to [0, 1]), at batch sizes 64 and 256.
+
+What it prints, per batch size:
+
+- seconds per epoch (the best of ``--repeats`` epochs: other programs on the
+  machine only ever make an epoch slower);
+- achieved GFLOP/s, counting only the matrix multiplies (the count is
+  printed): forward ``x @ W`` of the three layers, the three weight
+  gradients ``x.T @ G``, and the input gradients ``G @ W.T`` of layers 2
+  and 3 (layer 1's input gradient is not needed: its input is the data);
+- that rate as a fraction of this machine's float32 matmul peak, measured
+  in the same run (the best of several 2048 x 2048 products);
+- where PyTorch is installed (``pip install torch==2.13.0``, the CPU wheel),
+  PyTorch's time for the same network, batch size, optimizer, loss and
+  number of threads, and the ratio.
+
+Targets: course_lib at least 1.25x faster than PyTorch on CPU at both batch
+sizes, and at least 65 % of the matmul peak at batch size 256.
+"""
+
+import argparse
+import ctypes
+import glob
+import os
+import platform
+import time
+
+import numpy as np
+
+from course_lib import data, losses, nn, optim
+
+LAYER_SIZES = (784, 512, 512, 10)
+SPEEDUP_TARGET = 1.25
+PEAK_FRACTION_TARGET = 0.65
+PEAK_FRACTION_BATCH = 256
+
+
+# ---------------------------------------------------------------------------
+# Machine facts
+# ---------------------------------------------------------------------------
+
+def numpy_blas_threads():
+    """How many threads NumPy's BLAS (OpenBLAS) uses for a matrix multiply."""
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__) + ".libs", "*openblas*"))
+    for path in libs:
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                       "openblas_get_num_threads"):
+            function = getattr(library, symbol, None)
+            if function is not None:
+                function.restype = ctypes.c_int
+                return int(function())
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        if os.environ.get(variable, "").isdigit():
+            return int(os.environ[variable])
+    return os.cpu_count() or 1
+
+
+def matmul_peak_gflops(size=2048, repeats=8):
+    """The best float32 GFLOP/s of ``repeats`` products of two size x size matrices."""
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size), dtype=np.float32)
+    b = rng.random((size, size), dtype=np.float32)
+    out = np.empty((size, size), dtype=np.float32)
+    np.matmul(a, b, out=out)                                   # warm up
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        np.matmul(a, b, out=out)
+        best = min(best, time.perf_counter() - started)
+    return 2 * size ** 3 / best / 1e9
+
+
+def matmul_flops_per_epoch(num_examples, sizes=LAYER_SIZES):
+    """Multiply-add FLOPs (2 per multiply-add) of one epoch's matrix products.
+
+    Per example and per layer with W of shape (n_in, n_out): forward 2·n_in·n_out,
+    weight gradient 2·n_in·n_out, input gradient 2·n_in·n_out except for layer 1.
+    """
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    forward = sum(2 * n_in * n_out for n_in, n_out in pairs)
+    weight_grads = forward
+    input_grads = sum(2 * n_in * n_out for n_in, n_out in pairs[1:])
+    return num_examples * (forward + weight_grads + input_grads)
+
+
+# ---------------------------------------------------------------------------
+# The two contestants
+# ---------------------------------------------------------------------------
+
+def course_lib_epoch_seconds(X, y, batch_size, repeats, seed=0):
+    """Best time of one epoch of Adam on the MLP with course_lib (same loop as ``train_epoch``)."""
+    model = nn.Sequential(nn.Linear(784, 512, seed=seed), nn.ReLU(),
+                          nn.Linear(512, 512, seed=seed + 1), nn.ReLU(),
+                          nn.Linear(512, 10, seed=seed + 2))
+    optimizer = optim.Adam(model, lr=1e-3)
+    loss = losses.cross_entropy
+    loader = data.DataLoader(X, y, batch_size=batch_size, seed=seed)
+    best, last_loss = float("inf"), None
+    for _ in range(repeats):
+        model.train()
+        started = time.perf_counter()
+        for X_batch, y_batch in loader:
+            optimizer.zero_grad()
+            logits = model(X_batch)
+            value, grad = loss.value_and_gradient(y_batch, logits)
+            model.backward(grad)
+            optimizer.step()
+        best = min(best, time.perf_counter() - started)
+        last_loss = float(value)
+    return best, last_loss
+
+
+def torch_epoch_seconds(X, y, batch_size, repeats, threads, seed=0):
+    """The same epoch in PyTorch on the CPU, or None when torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None, None, None
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
+                                torch.nn.Linear(512, 512), torch.nn.ReLU(),
+                                torch.nn.Linear(512, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_function = torch.nn.CrossEntropyLoss()
+    X_all, y_all = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
+    generator = torch.Generator().manual_seed(seed)
+    best, last_loss = float("inf"), None
+    for _ in range(repeats):
+        model.train()
+        started = time.perf_counter()
+        order = torch.randperm(len(X_all), generator=generator)
+        for start in range(0, len(X_all), batch_size):
+            indices = order[start:start + batch_size]
+            X_batch, y_batch = X_all[indices], y_all[indices]
+            optimizer.zero_grad()
+            value = loss_function(model(X_batch), y_batch)
+            value.backward()
+            optimizer.step()
+        best = min(best, time.perf_counter() - started)
+        last_loss = float(value)
+    return best, last_loss, torch.__version__
+
+
+# ---------------------------------------------------------------------------
+
+def load_training_images():
+    (X_train, y_train), _ = data.load_fashion_mnist()
+    X = X_train.reshape(len(X_train), -1).astype(np.float32) / np.float32(255)
+    return X, y_train.astype(np.int64)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--repeats", type=int, default=2, help="epochs per measurement (best kept)")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    args = parser.parse_args(argv)
+
+    threads = numpy_blas_threads()
+    X, y = load_training_images()
+    flops = matmul_flops_per_epoch(len(X))
+    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+          f"NumPy {np.__version__} (BLAS threads: {threads})")
+    print(f"Network 784-512-512-10 ReLU, Adam(lr=1e-3), cross-entropy from logits, "
+          f"{len(X):,} float32 images")
+    print(f"Matmul FLOPs per epoch: {flops / 1e9:.1f} GFLOP = 60,000 x 2 x "
+          f"(3 forward + 3 weight-gradient + 2 input-gradient products)")
+    peak = matmul_peak_gflops()
+    print(f"float32 matmul peak (best of 8 x 2048x2048): {peak:.0f} GFLOP/s\n")
+
+    rows = []
+    for batch_size in args.batch_sizes:
+        ours, ours_loss = course_lib_epoch_seconds(X, y, batch_size, args.repeats)
+        theirs = (None, None, None) if args.no_torch else \
+            torch_epoch_seconds(X, y, batch_size, args.repeats, threads)
+        peak_now = matmul_peak_gflops(repeats=4)             # re-measured: the machine is shared
+        peak = max(peak, peak_now)
+        rows.append((batch_size, ours, ours_loss) + tuple(theirs))
+        print(f"batch {batch_size}: course_lib {ours:.2f} s/epoch (final batch loss {ours_loss:.3f})"
+              + ("" if theirs[0] is None else
+                 f", PyTorch {theirs[0]:.2f} s/epoch (final batch loss {theirs[1]:.3f})"))
+
+    print("\n" + "=" * 100)
+    header = (f"{'batch':>5} | {'course_lib s/epoch':>18} | {'GFLOP/s':>7} | {'% peak':>6} | "
+              f"{'torch s/epoch':>13} | {'speed-up':>8} | targets")
+    print(header)
+    print("-" * 100)
+    for batch_size, ours, _, theirs, _, *version in rows:
+        achieved = flops / ours / 1e9
+        fraction = achieved / peak
+        verdicts = []
+        if theirs is not None:
+            speedup = theirs / ours
+            verdicts.append(f"speed-up >= {SPEEDUP_TARGET}x: "
+                            + ("PASS" if speedup >= SPEEDUP_TARGET else "MISS"))
+            torch_text, speedup_text = f"{theirs:13.2f}", f"{speedup:7.2f}x"
+        else:
+            torch_text, speedup_text = f"{'(no torch)':>13}", f"{'-':>8}"
+        if batch_size == PEAK_FRACTION_BATCH:
+            verdicts.append(f">= {PEAK_FRACTION_TARGET:.0%} of peak: "
+                            + ("PASS" if fraction >= PEAK_FRACTION_TARGET else "MISS"))
+        print(f"{batch_size:>5} | {ours:18.2f} | {achieved:7.0f} | {fraction:6.0%} | "
+              f"{torch_text} | {speedup_text} | " + "; ".join(verdicts))
+    print("=" * 100)
+    print(f"peak used: {peak:.0f} GFLOP/s; BLAS/torch threads: {threads}"
+          + ("" if rows[0][3] is None else f"; torch {rows[0][5]}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""Lesson 1 demos: what each loss looks like, and how an outlier pulls on it.
+
+Pure functions (no drawing, testable headless):
+
+- ``loss_curve(name, delta=1.0)``         -> ``LossCurve``: value and gradient of one example's
+                                             loss against its error / predicted probability / score
+- ``outlier_effect(outlier, delta=5.0)``  -> ``OutlierEffect``: MSE, MAE and Huber of a small data set
+                                             with one outlier, and the best constant prediction under each
+- ``best_constant(y, name, delta=1.0)``   -> the constant c that minimises the mean loss of (y, c)
+- ``naive_log_softmax(z)``                -> log-softmax *without* subtracting the max (it overflows)
+
+Widgets (thin: they call the functions above and draw):
+
+- ``loss_explorer()``     which loss, Huber's delta
+- ``outlier_explorer()``  size of the outlier, Huber's delta
+
+All values and gradients come from ``course_lib.losses``; the curves are of
+*one* example (a batch of size 1), so the 1/n of the mean is 1.
+"""
+
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+
+from course_lib import losses
+from course_lib.demos.gradient_descent import show
+
+REGRESSION = ("mae", "mse", "huber")
+PROBABILITY = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "nll")
+SCORE = ("cross_entropy", "hinge")
+ALL_LOSSES = REGRESSION + PROBABILITY + SCORE
+N_CLASSES = 3  # the categorical examples have three classes; the true one is class 0
+
+
+@dataclass
+class LossCurve:
+    """One example's loss and its gradient along a line of predictions.
+
+    x         : (G,) the error ŷ − y, the predicted probability of the true class,
+                or the score / logit of the true class (see ``x_label``)
+    values    : (G,) the loss of that one example
+    gradients : (G,) d loss / d (the quantity on the x-axis)
+    """
+
+    name: str
+    x: np.ndarray
+    values: np.ndarray
+    gradients: np.ndarray
+    x_label: str
+    gradient_label: str
+    family: str
+
+
+def _probabilities(p):
+    """Three-class probabilities with p on the true class 0 and the rest shared evenly."""
+    return np.array([[p, (1 - p) / 2, (1 - p) / 2]])
+
+
+def loss_curve(name, delta=1.0, points=401, error_range=4.0):
+    """Value and gradient of loss ``name`` for one example, along the natural x-axis of that loss.
+
+    - regression losses (mae, mse, huber): y_true = 0, y_pred = e for e in
+      [−error_range, error_range]; x is the error e = ŷ − y.
+    - binary cross-entropy: y_true = 1, y_pred = p; categorical / sparse
+      categorical cross-entropy: 3 classes, the true class gets p and the two
+      others (1 − p)/2 each; nll: the log of those probabilities. x is p.
+    - cross_entropy: logits (z, 0, 0) with true class 0; x is z.
+    - hinge: y_true = +1, score s; x is s.
+    """
+    if name not in ALL_LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(ALL_LOSSES)}")
+    loss = losses.get(name, delta=delta) if name == "huber" else losses.get(name)
+    values, grads = [], []
+    if name in REGRESSION:
+        x = np.linspace(-error_range, error_range, points)
+        for e in x:
+            value, grad = loss.value_and_gradient(np.zeros(1), np.array([e]))
+            values.append(value)
+            grads.append(grad[0])
+        return LossCurve(name, x, np.array(values), np.array(grads), "error  ŷ − y",
+                         "d loss / d ŷ", "regression")
+    if name in PROBABILITY:
+        x = np.linspace(0.002, 0.998, points)
+        for p in x:
+            if name == "binary_crossentropy":
+                value, grad = loss.value_and_gradient(np.ones(1), np.array([p]))
+                g = grad[0]
+            elif name == "categorical_crossentropy":
+                value, grad = loss.value_and_gradient(np.array([[1.0, 0.0, 0.0]]), _probabilities(p))
+                g = grad[0, 0]
+            elif name == "sparse_categorical_crossentropy":
+                value, grad = loss.value_and_gradient(np.array([0]), _probabilities(p))
+                g = grad[0, 0]
+            else:  # nll takes log-probabilities; its gradient is with respect to log p
+                value, grad = loss.value_and_gradient(np.array([0]), np.log(_probabilities(p)))
+                g = grad[0, 0]
+            values.append(value)
+            grads.append(g)
+        gradient_label = ("d loss / d log p  (always −1)" if name == "nll"
+                          else "d loss / d p (true class)")
+        return LossCurve(name, x, np.array(values), np.array(grads),
+                         "predicted probability p of the true class", gradient_label, "probability")
+    x = np.linspace(-4, 4, points)
+    for s in x:
+        if name == "cross_entropy":
+            value, grad = loss.value_and_gradient(np.array([0]), np.array([[s, 0.0, 0.0]]))
+            g = grad[0, 0]
+        else:
+            value, grad = loss.value_and_gradient(np.ones(1), np.array([s]))
+            g = grad[0]
+        values.append(value)
+        grads.append(g)
+    x_label = ("logit z of the true class (the others 0)" if name == "cross_entropy"
+               else "score s = x·w + b of a positive example (y = +1)")
+    return LossCurve(name, x, np.array(values), np.array(grads), x_label, "d loss / d " +
+                     ("z" if name == "cross_entropy" else "s"), "score")
+
+
+def plot_loss_curve(curve, others=(), axes=None):
+    """Value (left) and gradient (right) of ``curve``; ``others`` drawn faintly for comparison."""
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    else:
+        fig = axes[0].figure
+    ax_value, ax_grad = axes
+    for other in others:
+        ax_value.plot(other.x, other.values, lw=1, alpha=0.35, label=other.name)
+        ax_grad.plot(other.x, other.gradients, lw=1, alpha=0.35, label=other.name)
+    ax_value.plot(curve.x, curve.values, color="k", lw=2.2, label=curve.name)
+    ax_grad.plot(curve.x, curve.gradients, color="k", lw=2.2, label=curve.name)
+    top = float(np.max(curve.values))
+    ax_value.set_ylim(-0.05 * top - 0.05, top * 1.05 + 0.05)
+    g = curve.gradients
+    span = max(float(np.max(np.abs(g))), 1e-3)
+    if curve.family == "probability" and span > 12:
+        ax_grad.set_ylim(-12, 1)  # −1/p goes to −∞ as p -> 0: clip the axis and say so
+        ax_grad.text(0.03, 0.04, f"clipped: reaches {g.min():.0f} at p = {curve.x[0]:.3f}, → −∞ as p → 0",
+                     transform=ax_grad.transAxes, fontsize=8)
+    else:
+        ax_grad.set_ylim(-1.1 * span, 1.1 * span)
+    ax_value.set_xlabel(curve.x_label)
+    ax_value.set_ylabel("loss of one example")
+    ax_grad.set_xlabel(curve.x_label)
+    ax_grad.set_ylabel(curve.gradient_label)
+    ax_value.set_title(f"{curve.name}: value", fontsize=10)
+    ax_grad.set_title(f"{curve.name}: gradient", fontsize=10)
+    for ax in axes:
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.grid(alpha=0.3)
+    ax_value.legend(fontsize=8)
+    return fig
+
+
+def loss_explorer():
+    """Widget: pick a loss (and Huber's delta); see its value and gradient for one example."""
+
+    def update(name, delta):
+        curve = loss_curve(name, delta=delta)
+        family = (REGRESSION if name in REGRESSION else PROBABILITY if name in PROBABILITY else ())
+        others = [loss_curve(other, delta=delta) for other in family if other != name]
+        fig = plot_loss_curve(curve, others)
+        fig.tight_layout()
+        show(fig)
+        return curve
+
+    return widgets.interactive(
+        update,
+        name=widgets.Dropdown(options=list(ALL_LOSSES), value="huber", description="loss"),
+        delta=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=0.6, step=0.05,
+                                     description="Huber δ", readout_format=".2f"),
+    )
+
+
+# ---------------------------------------------------------------------------
+# One outlier: MSE against MAE (and Huber in between)
+# ---------------------------------------------------------------------------
+
+#: Delivery times in minutes; the last one is the outlier the widget moves.
+DELIVERY_MINUTES = np.array([22.0, 25.0, 19.0, 24.0, 21.0, 23.0, 26.0, 20.0, 24.0])
+
+
+def best_constant(y, name, delta=1.0):
+    """The constant prediction c minimising mean loss(y, c) for "mse", "mae" or "huber".
+
+    MSE gives the mean and MAE the median (any point between the two middle
+    values when n is even; we take their average). For Huber the gradient of
+    the loss is increasing in c, so bisection finds where it crosses zero.
+    """
+    y = np.asarray(y, dtype=float)
+    if name == "mse":
+        return float(np.mean(y))
+    if name == "mae":
+        return float(np.median(y))
+    if name != "huber":
+        raise ValueError(f"best_constant knows mse, mae and huber, not {name!r}")
+    loss = losses.get("huber", delta=delta)
+    low, high = float(y.min()), float(y.max())
+    for _ in range(100):
+        middle = (low + high) / 2
+        slope = float(np.sum(loss.gradient(y, np.full_like(y, middle))))
+        if slope > 0:
+            high = middle
+        else:
+            low = middle
+    return (low + high) / 2
+
+
+@dataclass
+class OutlierEffect:
+    """The three losses of predicting ``reference_prediction`` for every example, with and without the outlier.
+
+    y                 : the targets; the last one is the outlier
+    losses_clean      : {"mse": ..., "mae": ..., "huber": ...} without the outlier
+    losses_with       : the same with it
+    best              : {"mse": mean, "mae": median, "huber": ...} the best constant prediction
+                        for the data *with* the outlier
+    """
+
+    y: np.ndarray
+    reference_prediction: float
+    losses_clean: dict
+    losses_with: dict
+    best: dict
+    delta: float
+
+    def growth(self, name):
+        """How many times larger the loss is with the outlier than without."""
+        return self.losses_with[name] / self.losses_clean[name]
+
+
+def outlier_effect(outlier, delta=5.0):
+    """Delivery times with one of them replaced by ``outlier``: how each loss and its best constant react.
+
+    The fixed prediction is the median of the clean data (a sensible guess);
+    the best constants are computed for the data *with* the outlier.
+    """
+    y = DELIVERY_MINUTES.copy()
+    y[-1] = float(outlier)
+    guess = float(np.median(DELIVERY_MINUTES))
+    loss_objects = {"mse": losses.mse, "mae": losses.mae, "huber": losses.get("huber", delta=delta)}
+    clean = {k: loss(DELIVERY_MINUTES, np.full(len(y), guess)) for k, loss in loss_objects.items()}
+    with_outlier = {k: loss(y, np.full(len(y), guess)) for k, loss in loss_objects.items()}
+    best = {k: best_constant(y, k, delta) for k in loss_objects}
+    return OutlierEffect(y=y, reference_prediction=guess, losses_clean=clean, losses_with=with_outlier,
+                         best=best, delta=float(delta))
+
+
+def outlier_explorer():
+    """Widget: move one delivery time far away; see the best constant under MSE, MAE and Huber."""
+
+    def update(outlier, delta):
+        effect = outlier_effect(outlier, delta)
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw=dict(width_ratios=[1.6, 1]))
+        ax1.plot(effect.y[:-1], np.zeros(len(effect.y) - 1), "o", color="0.3", label="delivery times")
+        ax1.plot(effect.y[-1:], [0], "o", color="C3", ms=9, label="the outlier")
+        styles = {"mse": ("C0", "-"), "mae": ("C1", "--"), "huber": ("C2", ":")}
+        for name, (color, style) in styles.items():
+            ax1.axvline(effect.best[name], color=color, ls=style, lw=2,
+                        label=f"best constant under {name}: {effect.best[name]:.1f}")
+        ax1.set_yticks([])
+        right = max(effect.y.max(), 40) * 1.05
+        ax1.set_xlim(min(effect.y.min(), 15) - 2, right)
+        ax1.set_xlabel("minutes")
+        ax1.legend(fontsize=8, loc="upper right")
+        ax1.set_title("one number to predict every delivery", fontsize=10)
+        names = list(styles)
+        ax2.bar(names, [effect.growth(n) for n in names], color=[styles[n][0] for n in names])
+        ax2.set_yscale("log")
+        ax2.set_ylabel("loss with outlier / without")
+        ax2.set_title(f"how much the outlier inflates the loss (guess {effect.reference_prediction:g} min)",
+                      fontsize=9)
+        for i, n in enumerate(names):
+            ax2.text(i, effect.growth(n), f"×{effect.growth(n):.3g}", ha="center", va="bottom", fontsize=8)
+        fig.tight_layout()
+        show(fig)
+        return effect
+
+    return widgets.interactive(
+        update,
+        outlier=widgets.FloatSlider(value=180.0, min=10.0, max=300.0, step=1.0, description="outlier (min)"),
+        delta=widgets.FloatLogSlider(value=5.0, base=10, min=-0.5, max=2, step=0.05,
+                                     description="Huber δ", readout_format=".2f"),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Why log-softmax subtracts the maximum
+# ---------------------------------------------------------------------------
+
+def naive_log_softmax(z):
+    """log(exp(z) / sum(exp(z))) taken literally, without subtracting the max: overflows for large z.
+
+    For comparison only; ``course_lib.losses.log_softmax`` is the stable version.
+    """
+    z = np.asarray(z, dtype=float)
+    exp = np.exp(z)
+    return np.log(exp / exp.sum(axis=-1, keepdims=True))

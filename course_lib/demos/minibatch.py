@@ -1,0 +1,489 @@
+"""Lesson 4 demos: mini-batch gradient descent on a one-feature linear fit.
+
+The model is a line, ``y_hat = w * x + b``, and the loss on a batch B of
+examples is the mean squared error
+
+    L_B(w, b) = (1 / |B|) * sum_{i in B} (w * x_i + b - y_i) ** 2
+
+whose gradient is
+
+    dL_B/dw = (2 / |B|) * sum_{i in B} (w * x_i + b - y_i) * x_i
+    dL_B/db = (2 / |B|) * sum_{i in B} (w * x_i + b - y_i)
+
+Everything here is a pure function of its arguments (randomness only through
+``seed``); the ``*_widget`` builders wire ipywidgets controls to them with
+``ipywidgets.interactive``, so ``widget.result`` holds the last result.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from course_lib.data import DataLoader
+
+# A loss above this (or NaN / inf) counts as "diverged": the run stops there.
+DIVERGED_LOSS = 1e6
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+def make_line_data(n=256, w_true=2.0, b_true=-1.0, noise=0.5, seed=0):
+    """A synthetic one-feature regression set: ``y = w_true * x + b_true + noise``.
+
+    Returns ``(x, y)``, two float64 arrays of shape ``(n,)``, x uniform in [-1, 1].
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, size=n)
+    y = w_true * x + b_true + noise * rng.normal(size=n)
+    return x, y
+
+
+def line_mse(x, y, w, b):
+    """The mean squared error of the line ``w * x + b`` on ``(x, y)``."""
+    return float(np.mean((w * x + b - y) ** 2))
+
+
+def line_mse_gradient(x, y, w, b):
+    """``(dL/dw, dL/db)`` of the mean squared error on ``(x, y)`` (see the module docstring)."""
+    residual = w * x + b - y
+    return 2.0 * float(np.mean(residual * x)), 2.0 * float(np.mean(residual))
+
+
+def least_squares_line(x, y):
+    """The exact minimiser ``(w*, b*)`` of the MSE, from the normal equations."""
+    A = np.stack([x, np.ones_like(x)], axis=1)
+    (w, b), *_ = np.linalg.lstsq(A, y, rcond=None)
+    return float(w), float(b)
+
+
+# ---------------------------------------------------------------------------
+# How the batches are drawn
+# ---------------------------------------------------------------------------
+
+def iterations_per_epoch(n_examples, batch_size, drop_last=False):
+    """Updates in one pass over ``n_examples`` with batches of ``batch_size``.
+
+    The last batch is smaller when ``batch_size`` does not divide ``n_examples``;
+    ``drop_last=True`` skips it.
+    """
+    if drop_last:
+        return n_examples // batch_size
+    return -(-n_examples // batch_size)  # ceil without floats
+
+
+def make_batches(n_examples, batch_size, epochs, scheme="shuffle", seed=0):
+    """The index arrays of ``epochs`` epochs of batches, as ``course_lib.data.DataLoader`` draws them.
+
+    ``scheme`` is ``"shuffle"`` (each epoch a fresh permutation cut into
+    consecutive batches: every example used exactly once per epoch) or
+    ``"random"`` (every batch drawn independently *with replacement*: some
+    examples turn up twice, others not at all; after as many draws as there
+    are examples, a fraction (1 - 1/n)^n ≈ 1/e ≈ 37 % has never been seen).
+    Either way an epoch is ``iterations_per_epoch(n_examples, batch_size)``
+    batches. We hand the loader the indices ``0 .. n-1`` as its "X", so each
+    batch it yields *is* the array of indices of that batch.
+    """
+    if scheme not in ("shuffle", "random"):
+        raise ValueError(f"scheme must be 'shuffle' or 'random', got {scheme!r}")
+    loader = DataLoader(np.arange(n_examples), None, batch_size=batch_size, shuffle=True,
+                        replacement=(scheme == "random"), seed=seed)
+    return [indices for _ in range(epochs) for indices, _ in loader]
+
+
+def usage_counts(n_examples, batches):
+    """How many times each example appears in ``batches`` (an int array of shape (n_examples,))."""
+    counts = np.zeros(n_examples, dtype=int)
+    for idx in batches:
+        np.add.at(counts, idx, 1)
+    return counts
+
+
+# ---------------------------------------------------------------------------
+# Mini-batch gradient descent on the line
+# ---------------------------------------------------------------------------
+
+@dataclass
+class MinibatchRun:
+    """The record of one mini-batch gradient-descent run on the line.
+
+    ``w[k], b[k]`` are the parameters after ``k`` updates (``k = 0`` is the
+    start), ``loss[k]`` the full-data MSE there and ``examples_seen[k]`` the
+    number of example-gradients computed so far. ``batches[k]`` is the batch
+    used by update ``k + 1``. ``diverged_at`` is the update after which the
+    loss blew up (the run stopped there), or None.
+    """
+
+    batch_size: int
+    lr: float
+    scheme: str
+    w: np.ndarray
+    b: np.ndarray
+    loss: np.ndarray
+    examples_seen: np.ndarray
+    batches: list = field(repr=False)
+    n_examples: int = 0
+    diverged_at: int | None = None
+
+    @property
+    def updates(self):
+        """Number of updates actually made."""
+        return len(self.loss) - 1
+
+    @property
+    def epoch(self):
+        """``epoch[k]``: the (fractional) number of passes over the data after ``k`` updates."""
+        return self.examples_seen / self.n_examples
+
+    def summary(self):
+        state = (f"diverged after {self.diverged_at} updates" if self.diverged_at is not None
+                 else f"final loss {self.loss[-1]:.4f}")
+        return (f"batch size {self.batch_size}, lr {self.lr:g}, {self.scheme}: "
+                f"{self.updates} updates, {int(self.examples_seen[-1])} examples seen, {state}")
+
+
+def minibatch_gd(x, y, batch_size=8, lr=0.1, epochs=2, scheme="shuffle", w0=-2.0, b0=2.0, seed=0):
+    """Fit ``y ≈ w x + b`` by mini-batch gradient descent; returns a ``MinibatchRun``.
+
+    Each update takes one batch B and moves ``(w, b) <- (w, b) - lr * grad L_B``.
+    A batch size of ``len(x)`` with ``scheme="shuffle"`` is full-batch gradient
+    descent; a batch size of 1 is lesson 3's stochastic gradient descent.
+    The run stops early (``diverged_at``) if the loss exceeds ``DIVERGED_LOSS``
+    or stops being finite.
+    """
+    n = len(x)
+    batch_size = int(min(max(1, batch_size), n))
+    batches = make_batches(n, batch_size, epochs, scheme, seed)
+    w, b = float(w0), float(b0)
+    ws, bs, losses, seen = [w], [b], [line_mse(x, y, w, b)], [0]
+    diverged_at = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k, idx in enumerate(batches, start=1):
+            dw, db = line_mse_gradient(x[idx], y[idx], w, b)
+            w, b = w - lr * dw, b - lr * db
+            loss = line_mse(x, y, w, b)
+            ws.append(w)
+            bs.append(b)
+            losses.append(loss)
+            seen.append(seen[-1] + len(idx))
+            if not np.isfinite(loss) or loss > DIVERGED_LOSS:
+                diverged_at = k
+                break
+    return MinibatchRun(batch_size=batch_size, lr=float(lr), scheme=scheme,
+                        w=np.array(ws), b=np.array(bs), loss=np.array(losses),
+                        examples_seen=np.array(seen, dtype=float),
+                        batches=batches[:len(losses) - 1], n_examples=n,
+                        diverged_at=diverged_at)
+
+
+def batch_size_sweep(x, y, batch_sizes=(1, 8, 64, 256), lr=0.1, epochs=4, seed=0):
+    """One ``minibatch_gd`` run per batch size, same lr, epochs and seed: ``{batch_size: run}``."""
+    return {int(bs): minibatch_gd(x, y, batch_size=bs, lr=lr, epochs=epochs, seed=seed)
+            for bs in batch_sizes}
+
+
+# ---------------------------------------------------------------------------
+# Noise versus cost
+# ---------------------------------------------------------------------------
+
+@dataclass
+class GradientNoise:
+    """Mini-batch gradients at one point ``(w, b)`` for several batch sizes.
+
+    ``samples[B]`` holds ``(n_samples, 2)`` gradients ``(dL/dw, dL/db)`` from
+    random batches of size B; ``noise[B]`` is their root-mean-square distance
+    from the full gradient ``full``; ``cost[B] = B`` example-gradients per step.
+    """
+
+    w: float
+    b: float
+    full: np.ndarray
+    batch_sizes: list
+    samples: dict = field(repr=False)
+    noise: dict = field(default_factory=dict)
+    cost: dict = field(default_factory=dict)
+
+
+def gradient_noise(x, y, w=0.0, b=0.0, batch_sizes=(1, 4, 16, 64, 256), n_samples=300, seed=0):
+    """Sample ``n_samples`` mini-batch gradients per batch size at ``(w, b)``.
+
+    Batches are drawn as in a shuffled pass (without replacement inside a
+    batch). The noise shrinks like ``1/sqrt(B)`` (exactly so with replacement;
+    a little faster without, reaching 0 at ``B = len(x)``), while the cost of
+    a step grows like ``B``.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(x)
+    full = np.array(line_mse_gradient(x, y, w, b))
+    result = GradientNoise(w=float(w), b=float(b), full=full,
+                           batch_sizes=[int(min(B, n)) for B in batch_sizes], samples={})
+    for B in result.batch_sizes:
+        grads = np.empty((n_samples, 2))
+        for s in range(n_samples):
+            idx = rng.choice(n, size=B, replace=False)
+            grads[s] = line_mse_gradient(x[idx], y[idx], w, b)
+        result.samples[B] = grads
+        result.noise[B] = float(np.sqrt(np.mean(np.sum((grads - full) ** 2, axis=1))))
+        result.cost[B] = B
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Drawing
+# ---------------------------------------------------------------------------
+
+def _finite_limits(values, pad=0.05, floor=None):
+    """(low, high) from the finite entries of ``values``, padded; used to keep axes sane."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if floor is not None:
+        values = values[values > floor]
+    if values.size == 0:
+        return (0.0, 1.0)
+    lo, hi = float(values.min()), float(values.max())
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    return lo - pad * span, hi + pad * span
+
+
+def draw_fit_frame(run, x, y, k, axes):
+    """Draw frame ``k`` of ``run``: the line after update ``k`` and batch ``k`` that made it.
+
+    ``axes`` is a pair: left, all the data pale, the current batch solid, the
+    line before the update dashed and after it solid; right, the full-data
+    loss up to update ``k``. Frame 0 is the start (no batch yet).
+    """
+    ax_fit, ax_loss = axes
+    k = int(min(max(k, 0), run.updates))
+    ax_fit.scatter(x, y, s=12, color="0.8", label="all the data")
+    if k >= 1:
+        idx = run.batches[k - 1]
+        ax_fit.scatter(x[idx], y[idx], s=40, color="C0", edgecolor="k", zorder=3,
+                       label=f"batch used by update {k} ({len(idx)} examples)")
+    grid = np.array([-1.1, 1.1])
+    ylim = _finite_limits(y, pad=0.15)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if k >= 1:
+            ax_fit.plot(grid, run.w[k - 1] * grid + run.b[k - 1], "--", color="C1", alpha=0.6,
+                        label="line before the update")
+        ax_fit.plot(grid, run.w[k] * grid + run.b[k], color="C1", lw=2.5,
+                    label=f"line after update {k}: w={run.w[k]:.2f}, b={run.b[k]:.2f}")
+    ax_fit.set_xlim(-1.1, 1.1)
+    ax_fit.set_ylim(*ylim)
+    if run.diverged_at is not None and k == run.updates:
+        ax_fit.text(0.98, 0.04, "diverged: the line has left the plot", color="red",
+                    transform=ax_fit.transAxes, ha="right")
+    ax_fit.set_xlabel("x")
+    ax_fit.set_ylabel("y")
+    ax_fit.set_title(f"update {k} of {run.updates}  ·  epoch {run.epoch[k]:.2f}")
+    ax_fit.legend(loc="upper left", fontsize=8)
+
+    steps = np.arange(run.updates + 1)
+    ax_loss.plot(steps, run.loss, color="0.8")
+    ax_loss.plot(steps[:k + 1], run.loss[:k + 1], color="C0")
+    ax_loss.plot([k], [run.loss[k]], "o", color="C0")
+    _mark_divergence(ax_loss, run, steps)
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("update")
+    ax_loss.set_ylabel("full-data loss L (MSE)")
+    ax_loss.set_title(f"loss after update {k}: {run.loss[k]:.4f}")
+
+
+def _mark_divergence(ax, run, xs):
+    """Put a red cross and a note where a run diverged; keep the y-axis finite."""
+    if run.diverged_at is None:
+        return
+    finite = np.isfinite(run.loss)
+    positive = run.loss[finite & (run.loss > 0)]
+    lo = float(positive.min()) if positive.size else 1e-3
+    hi = min(float(positive.max()) if positive.size else 1.0, DIVERGED_LOSS * 10)
+    last = xs[np.flatnonzero(finite)[-1]] if finite.any() else xs[0]
+    ax.plot([last], [hi], "x", color="red", ms=12, mew=3)
+    ax.annotate(f"diverged after {run.diverged_at} updates", (last, hi), color="red",
+                xytext=(-10, -15), textcoords="offset points", ha="right", fontsize=9)
+    ax.set_ylim(lo * 0.5, hi * 3)
+
+
+def plot_run(run, x, y, axes=None):
+    """Final fit and loss curve of one run (the last frame of ``draw_fit_frame``)."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    draw_fit_frame(run, x, y, run.updates, axes)
+    return axes
+
+
+def plot_sweep(runs, axes=None):
+    """Loss against updates (left) and against examples seen (right), one curve per batch size."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
+    ax_u, ax_e = axes
+    for i, (bs, run) in enumerate(sorted(runs.items())):
+        label = f"batch size {bs}" + (" (diverged)" if run.diverged_at is not None else "")
+        updates = np.arange(run.updates + 1)
+        ax_u.plot(updates + 1, run.loss, color=f"C{i}", label=label)
+        ax_e.plot(run.examples_seen + 1, run.loss, color=f"C{i}", label=label)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_ylabel("full-data loss L (MSE)")
+        ax.grid(alpha=0.3)
+    ax_u.set_xlabel("updates + 1 (log scale)")
+    ax_u.set_title("per update, big batches win")
+    ax_e.set_xlabel("examples seen + 1 (log scale)")
+    ax_e.set_title("per example seen, small batches win")
+    ax_e.legend(fontsize=9)
+    return axes
+
+
+def plot_usage(n_examples, batch_size, epochs=1, seed=0, axes=None):
+    """Histograms of how often each example is used: shuffled passes vs random batches."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), sharey=True)
+    out = {}
+    for ax, scheme, title in zip(axes, ["shuffle", "random"],
+                                 ["shuffled pass over all the data", "random batches, with replacement"]):
+        counts = usage_counts(n_examples, make_batches(n_examples, batch_size, epochs, scheme, seed))
+        out[scheme] = counts
+        bins = np.arange(counts.max() + 2) - 0.5
+        ax.hist(counts, bins=bins, color="C0" if scheme == "shuffle" else "C1", rwidth=0.85)
+        never = np.mean(counts == 0)
+        ax.set_title(f"{title}\n{never:.0%} of the examples never used")
+        ax.set_xlabel(f"times an example is used in {epochs} epoch(s)")
+    axes[0].set_ylabel("number of examples")
+    return out
+
+
+def plot_noise(result, axes=None):
+    """Left: the cloud of mini-batch gradients per batch size; right: noise and cost against B."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    ax_c, ax_n = axes
+    for i, B in enumerate(result.batch_sizes):
+        g = result.samples[B]
+        ax_c.scatter(g[:, 0], g[:, 1], s=6, alpha=0.4, color=f"C{i}", label=f"B = {B}")
+    ax_c.plot(*result.full, "k*", ms=14, label="full gradient")
+    ax_c.set_xlabel("dL/dw")
+    ax_c.set_ylabel("dL/db")
+    ax_c.set_title(f"mini-batch gradients at w={result.w:g}, b={result.b:g}")
+    ax_c.legend(fontsize=8)
+
+    Bs = np.array(result.batch_sizes, dtype=float)
+    noise = np.array([result.noise[B] for B in result.batch_sizes])
+    ax_n.loglog(Bs, noise, "o-", color="C0", label="gradient noise (RMS distance from full gradient)")
+    ax_n.loglog(Bs, noise[0] * np.sqrt(Bs[0] / Bs), ":", color="C0", label="∝ 1/√B")
+    ax_n.set_xlabel("batch size B")
+    ax_n.set_ylabel("gradient noise", color="C0")
+    ax_cost = ax_n.twinx()
+    ax_cost.loglog(Bs, Bs, "s--", color="C3", label="cost per step (example-gradients)")
+    ax_cost.set_ylabel("cost per step = B", color="C3")
+    ax_n.set_title("noise falls like 1/√B, cost grows like B")
+    lines = ax_n.get_lines() + ax_cost.get_lines()
+    ax_n.legend(lines, [ln.get_label() for ln in lines], fontsize=8, loc="center left")
+    return axes
+
+
+# ---------------------------------------------------------------------------
+# Widgets (thin: controls -> pure function -> plot)
+# ---------------------------------------------------------------------------
+
+def fit_player(run, x, y, interval_ms=400):
+    """A Play button and a slider that step through ``run`` one update at a time.
+
+    No ffmpeg needed: each frame is ``draw_fit_frame(run, x, y, k)``. The
+    returned ``interactive`` widget's ``.result`` is the frame number drawn last.
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    slider = widgets.IntSlider(value=0, min=0, max=run.updates, description="update",
+                               continuous_update=True, layout=widgets.Layout(width="60%"))
+    play = widgets.Play(value=0, min=0, max=run.updates, interval=interval_ms, description="play")
+    widgets.jslink((play, "value"), (slider, "value"))
+
+    def show(update):
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+        draw_fit_frame(run, x, y, update, axes)
+        fig.tight_layout()
+        plt.show()
+        plt.close(fig)
+        return update
+
+    w = widgets.interactive(show, update=slider)
+    w.children = (widgets.HBox([play, slider]),) + tuple(c for c in w.children if c is not slider)
+    w.play = play
+    return w
+
+
+def minibatch_explorer(x, y, seed=0):
+    """Controls for batch size, learning rate, batch scheme and epochs; ``.result`` is the run."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    n = len(x)
+    sizes = [s for s in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if s < n] + [n]
+    controls = dict(
+        batch_size=widgets.SelectionSlider(options=sizes, value=min(8, n), description="batch size"),
+        lr=widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0.5, step=0.05,
+                                  description="lr η", readout_format=".3g"),
+        scheme=widgets.ToggleButtons(options=[("shuffled passes", "shuffle"),
+                                              ("random, with replacement", "random")],
+                                     value="shuffle", description="batches"),
+        epochs=widgets.IntSlider(value=2, min=1, max=10, description="epochs"),
+    )
+
+    def show(batch_size, lr, scheme, epochs):
+        run = minibatch_gd(x, y, batch_size=batch_size, lr=lr, epochs=epochs, scheme=scheme, seed=seed)
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+        plot_run(run, x, y, axes)
+        fig.suptitle(run.summary(), fontsize=10)
+        fig.tight_layout()
+        plt.show()
+        plt.close(fig)
+        return run
+
+    return widgets.interactive(show, **controls)
+
+
+def noise_explorer(x, y, seed=0):
+    """Pick a point (w, b) and a batch size; see the cloud of mini-batch gradients there.
+
+    ``.result`` is the ``GradientNoise`` for batch sizes 1 and the chosen one.
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    n = len(x)
+    sizes = [s for s in (1, 2, 4, 8, 16, 32, 64, 128) if s < n] + [n]
+    controls = dict(
+        batch_size=widgets.SelectionSlider(options=sizes, value=16, description="batch size"),
+        w=widgets.FloatSlider(value=0.0, min=-3, max=5, step=0.25, description="w"),
+        b=widgets.FloatSlider(value=0.0, min=-4, max=3, step=0.25, description="b"),
+    )
+
+    def show(batch_size, w, b):
+        sizes = sorted({1, int(batch_size)})
+        result = gradient_noise(x, y, w, b, batch_sizes=sizes, n_samples=300, seed=seed)
+        fig, ax = plt.subplots(figsize=(6, 5))
+        for i, B in enumerate(result.batch_sizes):
+            g = result.samples[B]
+            ax.scatter(g[:, 0], g[:, 1], s=6, alpha=0.35, color=f"C{i}",
+                       label=f"B = {B}: noise {result.noise[B]:.2f}, cost {B} per step")
+        ax.plot(*result.full, "k*", ms=14, label="full gradient")
+        ax.set_xlabel("dL/dw")
+        ax.set_ylabel("dL/db")
+        ax.set_title(f"300 mini-batch gradients at w={w:g}, b={b:g}")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        plt.show()
+        plt.close(fig)
+        return result
+
+    return widgets.interactive(show, **controls)

@@ -1,0 +1,394 @@
+"""Lesson 5 demos: SGD, momentum, RMSProp and Adam on two-dimensional surfaces.
+
+A path is computed by the real optimizers of ``course_lib.optim`` acting on an
+``nn.Parameter`` that holds the 2-D point ``θ = (θ1, θ2)``: at each step we put
+the surface's gradient ∇f(θ) into ``param.grad`` and call ``optimizer.step()``
+— exactly what happens inside a network, with a surface whose picture we can
+draw.
+
+``adam_first_steps`` writes Adam's update out by hand, with or without bias
+correction, so the lesson can print the numbers (a test checks the corrected
+version against ``course_lib.optim.Adam``).
+
+The ``*_widget`` builders only wire controls to these pure functions with
+``ipywidgets.interactive``; ``widget.result`` is the last computation.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from course_lib import functions, nn, optim
+
+# A point farther than this from the origin (or a NaN) counts as diverged.
+ESCAPE_RADIUS = 1e3
+
+# The four optimizers of the lesson: label -> (name in optim.get, colour).
+OPTIMIZERS = {
+    "SGD": ("sgd", "C0"),
+    "momentum": ("sgd", "C1"),
+    "RMSProp": ("rmsprop", "C2"),
+    "Adam": ("adam", "C3"),
+}
+
+
+# ---------------------------------------------------------------------------
+# The surfaces
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Surface:
+    """A 2-D test function with what the plots need: value, gradient, minimum, view box."""
+
+    name: str
+    value: object           # f(theta) for theta of shape (2,) -> float; also (2, ...) grids
+    gradient: object        # ∇f(theta) -> array of shape (2,)
+    minimum: np.ndarray
+    start: np.ndarray
+    xlim: tuple
+    ylim: tuple
+    log_levels: bool = False
+
+
+def ill_conditioned_bowl(condition_number=25.0):
+    """The quadratic bowl f(θ) = ½ (θ1² + κ θ2²) (from ``course_lib.functions``): κ = condition number."""
+    bowl = functions.QuadraticBowl(condition_number=condition_number)
+    return Surface(name=f"quadratic bowl, condition number {condition_number:g}",
+                   value=bowl.value, gradient=bowl.gradient, minimum=np.asarray(bowl.global_minimum, float),
+                   start=np.array([-4.0, 1.5]), xlim=(-5.0, 5.0), ylim=(-2.5, 2.5))
+
+
+def rosenbrock():
+    """Rosenbrock's banana f(θ) = (1 − θ1)² + 100 (θ2 − θ1²)², minimum at (1, 1)."""
+    fn = functions.Rosenbrock()
+    return Surface(name="Rosenbrock", value=fn.value, gradient=fn.gradient,
+                   minimum=np.asarray(fn.global_minimum, float), start=np.array([-1.5, 2.0]),
+                   xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), log_levels=True)
+
+
+SURFACES = {"bowl": ill_conditioned_bowl, "rosenbrock": rosenbrock}
+
+# Settings that show each optimizer's character on each surface (lesson 5 uses them).
+DEFAULTS = {
+    "bowl": dict(steps=60, sgd_lr=0.07, momentum_lr=0.02, momentum=0.8,
+                 rmsprop_lr=0.1, alpha=0.99, adam_lr=0.2, beta1=0.9, beta2=0.999),
+    "rosenbrock": dict(steps=500, sgd_lr=1e-3, momentum_lr=4e-4, momentum=0.9,
+                       rmsprop_lr=0.01, alpha=0.99, adam_lr=0.1, beta1=0.9, beta2=0.999),
+}
+
+
+# ---------------------------------------------------------------------------
+# Paths
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Path:
+    """The points an optimizer visited: ``points[k]`` is θ after k steps (k = 0 is the start).
+
+    ``values[k] = f(points[k])``. ``diverged_at`` is the step after which the
+    point left the picture for good (|θ| > ESCAPE_RADIUS or not finite); the
+    path stops there.
+    """
+
+    label: str
+    options: dict
+    points: np.ndarray
+    values: np.ndarray
+    diverged_at: int | None = None
+
+    @property
+    def steps(self):
+        return len(self.points) - 1
+
+    def summary(self):
+        opts = ", ".join(f"{k}={_fmt(v)}" for k, v in self.options.items())
+        end = (f"diverged after {self.diverged_at} steps" if self.diverged_at is not None
+               else f"f = {self.values[-1]:.3g} after {self.steps} steps")
+        return f"{self.label} ({opts}): {end}"
+
+
+def _fmt(value):
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    return f"{value:g}"
+
+
+def optimizer_path(surface, name, start=None, steps=100, label=None, **options):
+    """Run ``optim.get(name, [θ], **options)`` for ``steps`` steps on ``surface``.
+
+    θ is an ``nn.Parameter`` holding the float64 point; each step sets
+    ``θ.grad = ∇f(θ)`` and calls ``step()``. Returns a ``Path``.
+    """
+    start = surface.start if start is None else np.asarray(start, dtype=float)
+    theta = nn.Parameter(np.array(start, dtype=np.float64))
+    optimizer = optim.get(name, [theta], **options)
+    points = [theta.data.copy()]
+    diverged_at = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, steps + 1):
+            optimizer.zero_grad()
+            theta.grad[...] = surface.gradient(theta.data)
+            optimizer.step()
+            points.append(theta.data.copy())
+            if not np.all(np.isfinite(theta.data)) or np.linalg.norm(theta.data) > ESCAPE_RADIUS:
+                diverged_at = k
+                break
+        points = np.array(points)
+        values = np.array([surface.value(p) for p in points], dtype=float)
+    return Path(label=label or name, options=options, points=points, values=values,
+                diverged_at=diverged_at)
+
+
+def compare_optimizers(surface_name="bowl", steps=None, sgd_lr=None, momentum_lr=None, momentum=None,
+                       rmsprop_lr=None, alpha=None, adam_lr=None, beta1=None, beta2=None):
+    """Paths of SGD, momentum, RMSProp and Adam from the same start: ``{label: Path}``.
+
+    Any setting left as None takes its value from ``DEFAULTS[surface_name]``.
+    The surface itself is returned under the key ``"surface"``.
+    """
+    given = dict(steps=steps, sgd_lr=sgd_lr, momentum_lr=momentum_lr, momentum=momentum,
+                 rmsprop_lr=rmsprop_lr, alpha=alpha, adam_lr=adam_lr, beta1=beta1, beta2=beta2)
+    s = {k: (DEFAULTS[surface_name][k] if v is None else v) for k, v in given.items()}
+    surface = SURFACES[surface_name]()
+    steps = int(s["steps"])
+    return {
+        "surface": surface,
+        "SGD": optimizer_path(surface, "sgd", steps=steps, label="SGD", lr=s["sgd_lr"]),
+        "momentum": optimizer_path(surface, "sgd", steps=steps, label="momentum",
+                                   lr=s["momentum_lr"], momentum=s["momentum"]),
+        "RMSProp": optimizer_path(surface, "rmsprop", steps=steps, label="RMSProp",
+                                  lr=s["rmsprop_lr"], alpha=s["alpha"]),
+        "Adam": optimizer_path(surface, "adam", steps=steps, label="Adam",
+                               lr=s["adam_lr"], betas=(s["beta1"], s["beta2"])),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Adam's first steps, by hand
+# ---------------------------------------------------------------------------
+
+@dataclass
+class AdamSteps:
+    """Adam's state over its first steps for a given gradient sequence.
+
+    Arrays indexed by step t = 1..T (element ``t - 1``): the moments ``m``,
+    ``v``, the bias-corrected ``m_hat``, ``v_hat`` (equal to m, v when
+    ``bias_correction`` is False) and the ``step`` taken, i.e. the change in θ.
+    """
+
+    grads: np.ndarray
+    m: np.ndarray
+    v: np.ndarray
+    m_hat: np.ndarray
+    v_hat: np.ndarray
+    step: np.ndarray
+    bias_correction: bool = True
+    lr: float = 1e-3
+    betas: tuple = (0.9, 0.999)
+
+
+def adam_first_steps(grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, bias_correction=True):
+    """Apply Adam's update to a scalar θ for the gradient sequence ``grads`` (t counted from 1).
+
+        m_t = β1 m_{t-1} + (1 − β1) g_t          v_t = β2 v_{t-1} + (1 − β2) g_t²
+        m̂_t = m_t / (1 − β1^t)                   v̂_t = v_t / (1 − β2^t)
+        θ_t = θ_{t-1} − η m̂_t / (√v̂_t + ε)
+
+    With ``bias_correction=False`` the hats are dropped (m̂ = m, v̂ = v).
+    """
+    beta1, beta2 = betas
+    grads = np.asarray(grads, dtype=float)
+    m = v = 0.0
+    out = {k: [] for k in ("m", "v", "m_hat", "v_hat", "step")}
+    for t, g in enumerate(grads, start=1):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1 ** t) if bias_correction else m
+        v_hat = v / (1 - beta2 ** t) if bias_correction else v
+        step = -lr * m_hat / (np.sqrt(v_hat) + eps)
+        for key, value in zip(out, (m, v, m_hat, v_hat, step)):
+            out[key].append(value)
+    return AdamSteps(grads=grads, bias_correction=bias_correction, lr=lr, betas=tuple(betas),
+                     **{k: np.array(v) for k, v in out.items()})
+
+
+def adam_steps_table(grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    """A printable table of the first steps with and without bias correction."""
+    with_bc = adam_first_steps(grads, lr, betas, eps, True)
+    without = adam_first_steps(grads, lr, betas, eps, False)
+    lines = [f"{'t':>3} {'g_t':>7} {'m_t':>9} {'v_t':>10} {'m̂_t':>9} {'v̂_t':>9} "
+             f"{'step (corrected)':>17} {'step (uncorrected)':>19}"]
+    for t in range(len(with_bc.grads)):
+        lines.append(f"{t + 1:>3} {with_bc.grads[t]:>7.3f} {with_bc.m[t]:>9.5f} {with_bc.v[t]:>10.6f} "
+                     f"{with_bc.m_hat[t]:>9.5f} {with_bc.v_hat[t]:>9.5f} "
+                     f"{with_bc.step[t]:>17.6f} {without.step[t]:>19.6f}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Drawing
+# ---------------------------------------------------------------------------
+
+def draw_contours(ax, surface, resolution=200):
+    """Filled contours of ``surface`` over its view box (log-spaced levels for Rosenbrock)."""
+    xs = np.linspace(*surface.xlim, resolution)
+    ys = np.linspace(*surface.ylim, resolution)
+    X, Y = np.meshgrid(xs, ys)
+    Z = surface.value((X, Y))
+    if surface.log_levels:
+        levels = np.logspace(-1, np.log10(Z.max()), 20)
+        ax.contour(X, Y, Z, levels=levels, cmap="Greys", linewidths=0.7, norm="log")
+    else:
+        ax.contour(X, Y, Z, levels=20, cmap="Greys", linewidths=0.7)
+    ax.plot(*surface.minimum, "k*", ms=12)
+    ax.set_xlim(*surface.xlim)
+    ax.set_ylim(*surface.ylim)
+    ax.set_xlabel("θ1")
+    ax.set_ylabel("θ2")
+
+
+def draw_path(ax, path, color):
+    """The path as a line with dots, clipped to the view; a red cross where it diverged."""
+    pts = path.points
+    ax.plot(pts[:, 0], pts[:, 1], "-o", color=color, ms=2.5, lw=1.2)
+    ax.plot(*pts[0], "o", color="k", ms=6)
+    title = path.summary().split(": ", 1)[1]
+    if path.diverged_at is not None:
+        # the last point inside the view box, then a cross on the border in its direction
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        inside = [(x0 <= p[0] <= x1 and y0 <= p[1] <= y1) for p in pts]
+        last = pts[np.flatnonzero(inside)[-1]] if any(inside) else pts[0]
+        ax.plot(*last, "x", color="red", ms=14, mew=3)
+        title = f"diverged after {path.diverged_at} steps"
+    ax.set_title(f"{path.label}\n{title}", fontsize=10, color="red" if path.diverged_at else "k")
+
+
+def plot_comparison(paths, axes=None, with_values=True):
+    """Four contour panels side by side (SGD, momentum, RMSProp, Adam), plus f against steps."""
+    import matplotlib.pyplot as plt
+
+    surface = paths["surface"]
+    labels = list(OPTIMIZERS)
+    if axes is None:
+        ncols = 5 if with_values else 4
+        fig, axes = plt.subplots(1, ncols, figsize=(4 * ncols, 3.8))
+    for ax, label in zip(axes, labels):
+        draw_contours(ax, surface)
+        draw_path(ax, paths[label], OPTIMIZERS[label][1])
+    if with_values and len(axes) > 4:
+        ax = axes[4]
+        for label in labels:
+            p = paths[label]
+            vals = np.where(np.isfinite(p.values), p.values, np.nan)
+            ax.plot(np.arange(len(vals)), np.maximum(vals, 1e-12), color=OPTIMIZERS[label][1], label=label)
+        ax.set_yscale("log")
+        ax.set_ylim(1e-8, None)
+        ax.set_xlabel("step")
+        ax.set_ylabel("f(θ)")
+        ax.set_title(surface.name, fontsize=10)
+        ax.legend(fontsize=8)
+    return axes
+
+
+def plot_adam_steps(grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, ax=None):
+    """Size of each step, with and without bias correction, in units of η."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    with_bc = adam_first_steps(grads, lr, betas, eps, True)
+    without = adam_first_steps(grads, lr, betas, eps, False)
+    t = np.arange(1, len(grads) + 1)
+    ax.plot(t, np.abs(with_bc.step) / lr, "o-", label="with bias correction")
+    ax.plot(t, np.abs(without.step) / lr, "s--", label="without bias correction")
+    ax.axhline(1.0, color="0.6", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("|step| / η")
+    ax.set_title(f"Adam's steps for a constant gradient, β1={betas[0]:g}, β2={betas[1]:g}")
+    ax.legend()
+    return with_bc, without
+
+
+# ---------------------------------------------------------------------------
+# Widgets
+# ---------------------------------------------------------------------------
+
+def optimizer_race(surface_name="bowl"):
+    """Sliders for each optimizer's hyperparameters on one surface; ``.result`` is the paths dict."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    d = DEFAULTS[surface_name]
+    style = {"description_width": "110px"}
+
+    def lr_slider(value, label):
+        return widgets.FloatLogSlider(value=value, base=10, min=-5, max=0.5, step=0.05,
+                                      description=label, readout_format=".2g", style=style)
+
+    controls = dict(
+        steps=widgets.IntSlider(value=d["steps"], min=10, max=2 * d["steps"], step=10,
+                                description="steps", style=style),
+        sgd_lr=lr_slider(d["sgd_lr"], "SGD lr η"),
+        momentum_lr=lr_slider(d["momentum_lr"], "momentum lr η"),
+        momentum=widgets.FloatSlider(value=d["momentum"], min=0.0, max=0.99, step=0.01,
+                                     description="momentum β", style=style),
+        rmsprop_lr=lr_slider(d["rmsprop_lr"], "RMSProp lr η"),
+        alpha=widgets.FloatSlider(value=d["alpha"], min=0.0, max=0.999, step=0.001,
+                                  description="RMSProp α", readout_format=".3f", style=style),
+        adam_lr=lr_slider(d["adam_lr"], "Adam lr η"),
+        beta1=widgets.FloatSlider(value=d["beta1"], min=0.0, max=0.99, step=0.01,
+                                  description="Adam β1", style=style),
+        beta2=widgets.FloatSlider(value=d["beta2"], min=0.5, max=0.9999, step=0.0001,
+                                  description="Adam β2", readout_format=".4f", style=style),
+    )
+
+    def show(**settings):
+        paths = compare_optimizers(surface_name, **settings)
+        fig, axes = plt.subplots(1, 5, figsize=(20, 3.9))
+        plot_comparison(paths, axes)
+        fig.tight_layout()
+        plt.show()
+        plt.close(fig)
+        return paths
+
+    w = widgets.interactive(show, **controls)
+    # lay the sliders out in three columns: shared / SGD+momentum / RMSProp+Adam
+    c = w.kwargs_widgets
+    grid = widgets.HBox([widgets.VBox([c[0], c[1]]), widgets.VBox([c[2], c[3]]),
+                         widgets.VBox([c[4], c[5]]), widgets.VBox([c[6], c[7], c[8]])])
+    w.children = (grid, w.children[-1])
+    return w
+
+
+def bias_correction_explorer():
+    """β1, β2 and a gradient pattern: Adam's step sizes with and without bias correction.
+
+    ``.result`` is the pair ``(with_correction, without_correction)`` of ``AdamSteps``.
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    controls = dict(
+        beta1=widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β1"),
+        beta2=widgets.FloatSlider(value=0.999, min=0.5, max=0.9999, step=0.0001,
+                                  description="β2", readout_format=".4f"),
+        gradient=widgets.ToggleButtons(options=["constant", "noisy"], value="constant",
+                                       description="gradients"),
+    )
+
+    def show(beta1, beta2, gradient):
+        if gradient == "constant":
+            grads = np.ones(200)
+        else:
+            grads = 1.0 + np.random.default_rng(0).normal(size=200)
+        fig, ax = plt.subplots(figsize=(8, 4))
+        result = plot_adam_steps(grads, lr=1e-3, betas=(beta1, beta2), ax=ax)
+        ax.set_title(f"Adam's step sizes, {gradient} gradients, β1={beta1:g}, β2={beta2:g}")
+        fig.tight_layout()
+        plt.show()
+        plt.close(fig)
+        return result
+
+    return widgets.interactive(show, **controls)

@@ -1,0 +1,600 @@
+"""The exercise checkers: question objects with ``check``, ``hint`` and ``solution``.
+
+A lesson module builds a few questions and the notebook calls them::
+
+    q1 = FunctionQuestion("mse", reference=my_reference_mse, cases=[(y_true, y_pred), ...],
+                          mistakes=[Mistake("you summed instead of averaging", wrong_mse)],
+                          hints=["...", "..."], solution="def mse(...): ...")
+    q1.check(mse)      # correct / incorrect (with a diagnosis) / not attempted
+    q1.hint()          # the next hint ("Hint 1 of 2"); q1.hint(2) a given one
+    q1.solution()      # the reference code
+
+The three kinds of question:
+
+- ``FunctionQuestion``: the learner writes a function; we call it on a few
+  inputs (``cases``) and compare with a reference implementation.
+- ``ValueQuestion``: the learner computes a value (a number, an array, a
+  string, ...); ``expected`` may also be a predicate, for "any answer with
+  property X".
+- ``CustomQuestion``: anything else (e.g. "a trained model that reaches 80 %
+  accuracy"): a check function decides.
+
+``question.evaluate(answer)`` is the pure part: it returns a ``Result`` and
+never raises, whatever the learner's code does. ``check`` shows that result:
+a coloured box in JupyterLab, plain text in a terminal (see ``display.py``).
+Comparing answers and recognising common slips is in ``compare.py``.
+"""
+
+import copy
+import inspect
+import warnings
+
+import numpy as np
+
+from course_lib.exercises import compare as cmp
+from course_lib.exercises.display import Feedback, ProgressTable, show
+
+CORRECT = "correct"
+INCORRECT = "incorrect"
+NOT_ATTEMPTED = "not attempted"
+STATUSES = (CORRECT, INCORRECT, NOT_ATTEMPTED)
+
+
+# ---------------------------------------------------------------------------
+# Results and mistakes
+# ---------------------------------------------------------------------------
+
+
+class Result:
+    """The outcome of checking one answer.
+
+    Attributes:
+        status:    ``"correct"``, ``"incorrect"`` or ``"not attempted"``.
+        summary:   one sentence.
+        details:   the diagnostic lines (input, expected, got, relative error,
+                   likely cause), possibly empty.
+        message:   ``summary`` and ``details`` together, as plain text.
+        reason:    a short code for tests and tools: ``"ok"``, ``"not attempted"``,
+                   ``"mistake"``, ``"raised"``, ``"mutated"``, ``"wrong type"``,
+                   ``"wrong shape"``, ``"wrong length"``, ``"wrong keys"``,
+                   ``"not finite"``, ``"wrong values"``, ``"checker error"``.
+        diagnosis: the recognised likely cause (a sentence), or ``None``.
+        question:  the question's name.
+    """
+
+    def __init__(self, status, summary, details="", reason="", diagnosis=None, question=""):
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+        self.status = status
+        self.summary = summary
+        self.details = details
+        self.reason = reason or status
+        self.diagnosis = diagnosis
+        self.question = question
+
+    @property
+    def correct(self):
+        """True when the answer is correct."""
+        return self.status == CORRECT
+
+    @property
+    def message(self):
+        return self.summary + ("\n" + self.details if self.details else "")
+
+    def feedback(self):
+        """The ``display.Feedback`` that shows this result."""
+        word = {CORRECT: "Correct", INCORRECT: "Incorrect", NOT_ATTEMPTED: "Not attempted"}[self.status]
+        title = f"{word} ({self.question})" if self.question else word
+        return Feedback(self.status, title, self.summary, self.details)
+
+    def __str__(self):
+        return str(self.feedback())
+
+    def __repr__(self):
+        return f"<Result {self.status} ({self.reason}): {self.summary}>"
+
+    def _repr_html_(self):
+        return self.feedback()._repr_html_()
+
+
+class Mistake:
+    """A recognised wrong answer and what to tell the learner who gives it.
+
+    ``wrong`` is, for a ``FunctionQuestion``, a wrong implementation with the
+    same signature as the reference (the learner's output matches it on every
+    case -> ``message`` is shown); for a ``ValueQuestion``, a wrong value, or a
+    predicate ``wrong(answer) -> bool`` that recognises a family of wrong values.
+    """
+
+    def __init__(self, message, wrong):
+        self.message = message
+        self.wrong = wrong
+
+    def __repr__(self):
+        return f"Mistake({self.message!r})"
+
+
+# ---------------------------------------------------------------------------
+# Running the learner's code safely
+# ---------------------------------------------------------------------------
+
+
+def _is_not_attempted(answer):
+    return answer is None or answer is Ellipsis
+
+
+def _safe_copy(value):
+    """A deep copy of ``value`` (the value itself if it cannot be copied)."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - e.g. a generator; then we cannot protect it
+        return value
+
+
+def _quietly(function, *args, **kwargs):
+    """Call ``function`` with NumPy warnings silenced; return ``(output, exception)``."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return function(*args, **kwargs), None
+        except Exception as error:  # noqa: BLE001 - reported to the learner, never re-raised
+            return None, error
+
+
+def _same(a, b, depth=0):
+    """True when ``a`` and ``b`` hold the same data (used to detect mutated inputs)."""
+    if depth > 4:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+            return False
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        try:
+            return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        except TypeError:
+            return bool(np.array_equal(a, b))
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y, depth + 1) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k], depth + 1) for k in a)
+    if hasattr(a, "__dict__") and not inspect.isroutine(a) and not inspect.isclass(a) and not inspect.ismodule(a):
+        return type(a) is type(b) and _same(vars(a), vars(b), depth + 1)
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def _parameter_names(function, n_args):
+    """The names of the first ``n_args`` parameters of ``function`` (``arg1``... if unknown)."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return [names[i] if i < len(names) else f"arg{i + 1}" for i in range(n_args)]
+
+
+def _lower_first(text):
+    return text[:1].lower() + text[1:]
+
+
+def _raised_message(function_name, error, case_text):
+    """The one friendly message for a learner's function that raised."""
+    summary = f"`{function_name}` raised {cmp.exception_summary(error)}"
+    details = [case_text]
+    line = cmp.learner_line(error)
+    if line:
+        details.append(f"In your code, {line}")
+    return summary, "\n".join(details)
+
+
+# ---------------------------------------------------------------------------
+# Questions
+# ---------------------------------------------------------------------------
+
+
+class Question:
+    """What every question has: a name, hints, a solution, and ``check``.
+
+    Subclasses implement ``_evaluate(answer) -> Result``.
+    """
+
+    def __init__(self, name, hints=(), solution=""):
+        self.name = name
+        self.hints = list(hints)
+        self.solution_code = solution
+        self.key = name  # the attribute name in its QuestionSet (q1, q2, ...), set by QuestionSet
+        self.last_status = None  # the status of the latest check(), for progress()
+        self._hints_shown = 0
+
+    # -- the pure part ------------------------------------------------------
+    def evaluate(self, answer):
+        """Check ``answer`` and return a ``Result``. Never raises, never displays."""
+        try:
+            result = self._evaluate(answer)
+        except Exception as error:  # noqa: BLE001 - a bug in a question must not look like the learner's
+            result = Result(
+                INCORRECT,
+                "The checker could not check this answer (this is a problem in the course, not in your code).",
+                f"{type(error).__name__}: {error}",
+                reason="checker error",
+            )
+        result.question = self.name
+        return result
+
+    def _evaluate(self, answer):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- what the notebook calls -------------------------------------------
+    def check(self, answer=...):
+        """Check ``answer`` and show the result (correct / incorrect / not attempted)."""
+        result = self.evaluate(answer)
+        self.last_status = result.status
+        show(result)
+
+    def assert_correct(self, answer=...):
+        """Show the result like ``check``, then raise ``AssertionError`` (with the message) unless correct.
+
+        For graded test cells (nbgrader counts a cell that raises as failed).
+        """
+        result = self.evaluate(answer)
+        self.last_status = result.status
+        show(result)
+        if not result.correct:
+            raise AssertionError(f"{self.name} is {result.status}: {result.message}")
+
+    def hint_feedback(self, level=None):
+        """The ``Feedback`` that ``hint(level)`` shows (advances the hint counter when ``level`` is None)."""
+        count = len(self.hints)
+        if count == 0:
+            return Feedback("hint", f"No hints for {self.name}", f"`{self.key}.solution()` shows the answer.")
+        if level is None:
+            level = min(self._hints_shown + 1, count)
+        if not isinstance(level, (int, np.integer)) or not 1 <= level <= count:
+            return Feedback("hint", f"Hints for {self.name}",
+                            f"There {'is' if count == 1 else 'are'} {count} hint{'s' * (count != 1)}: "
+                            f"ask for one with `{self.key}.hint(1)` ... `{self.key}.hint({count})`.")
+        self._hints_shown = max(self._hints_shown, int(level))
+        more = "" if level == count else f"  (`{self.key}.hint()` for the next one)"
+        return Feedback("hint", f"Hint {level} of {count} ({self.name})", self.hints[level - 1] + more)
+
+    def hint(self, level=None):
+        """Show a hint: the next one when ``level`` is None, else hint number ``level`` (from 1)."""
+        show(self.hint_feedback(level))
+
+    def solution_feedback(self):
+        """The ``Feedback`` that ``solution()`` shows."""
+        code = self.solution_code.strip("\n")
+        if not code:
+            return Feedback("solution", f"Solution ({self.name})", "No written solution for this question.")
+        return Feedback("solution", f"Solution ({self.name})", code=code)
+
+    def solution(self):
+        """Show the reference solution."""
+        show(self.solution_feedback())
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class FunctionQuestion(Question):
+    """The learner writes a function; it is compared with ``reference`` on each case.
+
+    Args:
+        name: the function's name as the learner writes it (``"mse"``).
+        reference: the correct implementation.
+        cases: a list of argument tuples, or a function returning such a list
+            (called at each check, so inputs are always fresh). A case that is
+            not a tuple is one single argument.
+        mistakes: ``Mistake(message, wrong_function)`` objects; when the
+            learner's outputs match ``wrong_function``'s on every case, the
+            message is the diagnosis.
+        hints: hint texts, from gentle to almost-the-answer. `backticks` show as code.
+        solution: the reference solution's source code, shown by ``solution()``.
+        rtol, atol: tolerances for numbers (NumPy ``allclose``).
+        compare: optional ``compare(expected, got) -> bool`` or ``-> (bool, message)``
+            replacing the default comparison (e.g. "equal up to a permutation").
+        output_names: names of the parts of a tuple output, e.g. ``("loss", "grad")``.
+        allow_mutation: set True for a function that is *meant* to change its
+            inputs in place (then only its return value is compared).
+    """
+
+    def __init__(self, name, reference, cases, mistakes=(), hints=(), solution="", rtol=1e-6, atol=1e-8,
+                 compare=None, output_names=None, allow_mutation=False):
+        super().__init__(name, hints, solution)
+        self.reference = reference
+        self.cases = cases
+        self.mistakes = list(mistakes)
+        self.rtol = rtol
+        self.atol = atol
+        self.compare = compare
+        self.output_names = output_names
+        self.allow_mutation = allow_mutation
+
+    # -- helpers -------------------------------------------------------------
+    def get_cases(self):
+        """The list of argument tuples (calls ``cases`` if it is a function)."""
+        cases = self.cases() if callable(self.cases) else self.cases
+        return [case if isinstance(case, tuple) else (case,) for case in cases]
+
+    def _signature_text(self):
+        names = _parameter_names(self.reference, len(self.get_cases()[0]))
+        return f"{self.name}({', '.join(names)})"
+
+    def _describe_case(self, index, count, args):
+        names = _parameter_names(self.reference, len(args))
+        parts = [f"{name} = {cmp.describe(value)}" for name, value in zip(names, args)]
+        return f"Input {index} of {count}: " + ("; ".join(parts) if parts else "(no arguments)")
+
+    def _mismatch(self, expected, got):
+        """``None`` if ``got`` is right, else a ``compare.Mismatch``."""
+        if self.compare is None:
+            return cmp.compare(expected, got, self.rtol, self.atol, names=self.output_names)
+        verdict, _ = _quietly(self.compare, expected, got)
+        message = "Your result is not what was expected."
+        if isinstance(verdict, tuple):
+            verdict, message = verdict
+        return None if verdict else cmp.Mismatch("wrong values", "", expected, got, message)
+
+    def _matching_mistake(self, cases, outputs):
+        """The first ``Mistake`` whose outputs equal the learner's on every case, or None."""
+        for mistake in self.mistakes:
+            if not callable(mistake.wrong):
+                continue
+            for args, got in zip(cases, outputs):
+                wrong_output, error = _quietly(mistake.wrong, *_safe_copy(args))
+                if error is not None or self._mismatch(wrong_output, got) is not None:
+                    break
+            else:
+                return mistake
+        return None
+
+    # -- the check -----------------------------------------------------------
+    def _evaluate(self, answer):
+        if isinstance(answer, str) and answer.strip() == self.name:
+            answer = None  # q.check("mse") by mistake: treat like no answer, with a tip below
+        if _is_not_attempted(answer):
+            return Result(NOT_ATTEMPTED, f"Write `{self.name}`, then check it with `{self.key}.check({self.name})`.")
+        if not callable(answer):
+            return Result(INCORRECT, f"`{self.key}.check` expects your function `{self.name}` itself "
+                          f"(without parentheses), not {cmp.describe(answer)}.", reason="wrong type")
+        cases = self.get_cases()
+        outputs = []
+        for index, args in enumerate(cases, start=1):
+            case_text = self._describe_case(index, len(cases), args)
+            expected, error = _quietly(self.reference, *_safe_copy(args))
+            if error is not None:
+                raise RuntimeError(f"the reference solution raised {cmp.exception_summary(error)} on input {index}")
+            given = _safe_copy(args)
+            got, error = _quietly(answer, *given)
+            if isinstance(error, NotImplementedError):
+                return Result(NOT_ATTEMPTED, f"`{self.name}` still raises NotImplementedError: replace "
+                              "`raise NotImplementedError()` with your code.", reason="not attempted")
+            if error is not None:
+                summary, details = _raised_message(self.name, error, case_text)
+                return Result(INCORRECT, summary, details, reason="raised")
+            if not self.allow_mutation:
+                names = _parameter_names(self.reference, len(args))
+                for name, before, after in zip(names, args, given):
+                    if not _same(before, after):
+                        return Result(
+                            INCORRECT,
+                            f"`{self.name}` changed its input `{name}` in place; a function like this must leave "
+                            f"its inputs as they were.",
+                            case_text + f"\nWork on a copy (`{name} = {name}.copy()`) or build a new array "
+                            f"instead of `{name} -= ...` / `{name}[...] = ...`.",
+                            reason="mutated",
+                        )
+            outputs.append(got)
+            mismatch = self._mismatch(expected, got)
+            if mismatch is not None:
+                failing = (index, args, case_text, expected, got, mismatch)
+                break
+        else:
+            return Result(CORRECT, f"`{self.name}` gives the right result on all {len(cases)} test inputs.",
+                          reason="ok")
+
+        index, args, case_text, expected, got, mismatch = failing
+        # Carry on through the remaining cases so that a Mistake is recognised on all of them.
+        for later_args in cases[index:]:
+            later_got, error = _quietly(answer, *_safe_copy(later_args))
+            if error is not None:
+                break
+            outputs.append(later_got)
+        diagnosis = None
+        mistake = self._matching_mistake(cases, outputs) if len(outputs) == len(cases) else None
+        if mistake is not None:
+            diagnosis = mistake.message
+        elif mismatch.kind in ("wrong values", "wrong shape"):
+            names = _parameter_names(self.reference, len(args))
+            diagnosis = cmp.generic_diagnosis(mismatch, list(zip(names, args)), self.rtol, self.atol)
+        return self._incorrect(mismatch, case_text, diagnosis, "mistake" if mistake else mismatch.kind)
+
+    def _incorrect(self, mismatch, case_text, diagnosis, reason):
+        lines = [case_text]
+        if mismatch.kind in ("wrong values", "not finite", "wrong shape"):
+            lines.append(f"Expected: {cmp.describe(mismatch.expected)}")
+            lines.append(f"Got:      {cmp.describe(mismatch.got)}")
+            error = cmp.relative_error(mismatch.expected, mismatch.got)
+            if mismatch.kind == "wrong values" and np.isfinite(error):
+                lines.append(f"Relative error: {error:.2e}")
+        if diagnosis:
+            lines.append(f"Likely cause: {diagnosis}")
+        message = mismatch.message
+        if message.startswith("Your answer"):
+            message = "the result" + message[len("Your answer"):]
+        summary = f"`{self.name}`: {_lower_first(message)}"
+        return Result(INCORRECT, summary, "\n".join(lines), reason=reason, diagnosis=diagnosis)
+
+
+class ValueQuestion(Question):
+    """The learner computes a value; it is compared with ``expected``.
+
+    Args:
+        name: what the value is (``"iterations"``).
+        expected: the right answer: a number, an array, a tuple, a string
+            (compared ignoring case and surrounding spaces), or a predicate
+            ``expected(answer) -> bool`` (or ``-> (bool, message)``) for "any
+            answer with property X".
+        mistakes: ``Mistake(message, wrong_value_or_predicate)`` objects.
+        show_expected: show the expected value when the answer is wrong (off by
+            default: for a value question, it *is* the answer).
+    """
+
+    def __init__(self, name, expected, mistakes=(), hints=(), solution="", rtol=1e-6, atol=1e-8,
+                 show_expected=False):
+        super().__init__(name, hints, solution)
+        self.expected = expected
+        self.mistakes = list(mistakes)
+        self.rtol = rtol
+        self.atol = atol
+        self.show_expected = show_expected
+
+    def _evaluate(self, answer):
+        if _is_not_attempted(answer):
+            return Result(NOT_ATTEMPTED, f"Compute `{self.name}`, then check it with `{self.key}.check({self.name})`.")
+        if callable(self.expected) and not isinstance(self.expected, type):
+            return self._evaluate_predicate(answer)
+        with np.errstate(all="ignore"):
+            mismatch = cmp.compare(self.expected, answer, self.rtol, self.atol)
+        if mismatch is None:
+            return Result(CORRECT, f"`{self.name}` is right.", reason="ok")
+        mistake = self._matching_mistake(answer)
+        diagnosis = mistake.message if mistake else cmp.generic_diagnosis(mismatch, (), self.rtol, self.atol)
+        lines = []
+        if self.show_expected:
+            lines.append(f"Expected: {cmp.describe(mismatch.expected)}")
+        lines.append(f"Got:      {cmp.describe(answer)}")
+        if mismatch.kind == "wrong values":
+            error = cmp.relative_error(mismatch.expected, mismatch.got)
+            if np.isfinite(error):
+                lines.append(f"Relative error: {error:.2e}")
+        if diagnosis:
+            lines.append(f"Likely cause: {diagnosis}")
+        summary = f"`{self.name}`: {_lower_first(mismatch.message)}"
+        return Result(INCORRECT, summary, "\n".join(lines), reason="mistake" if mistake else mismatch.kind,
+                      diagnosis=diagnosis)
+
+    def _evaluate_predicate(self, answer):
+        verdict, error = _quietly(self.expected, answer)
+        message = ""
+        if isinstance(verdict, tuple):
+            verdict, message = verdict
+        if error is None:
+            verdict, error = _quietly(bool, verdict)  # e.g. an array's truth value is an error
+        if error is not None:
+            return Result(INCORRECT, f"`{self.name}` could not be checked: {cmp.exception_summary(error)}",
+                          f"Got: {cmp.describe(answer)}", reason="wrong type")
+        if verdict:
+            return Result(CORRECT, message or f"`{self.name}` is right.", reason="ok")
+        mistake = self._matching_mistake(answer)
+        details = [f"Got: {cmp.describe(answer)}"]
+        if mistake:
+            details.append(f"Likely cause: {mistake.message}")
+        return Result(INCORRECT, message or f"`{self.name}` does not have the required property.",
+                      "\n".join(details), reason="mistake" if mistake else "wrong values",
+                      diagnosis=mistake.message if mistake else None)
+
+    def _matching_mistake(self, answer):
+        for mistake in self.mistakes:
+            if callable(mistake.wrong):
+                matched, error = _quietly(lambda: bool(mistake.wrong(answer)))
+                if error is None and matched:
+                    return mistake
+            elif cmp.compare(mistake.wrong, answer, self.rtol, self.atol) is None:
+                return mistake
+        return None
+
+
+class CustomQuestion(Question):
+    """A question decided by a check function, for answers that have no single right value.
+
+    ``check_answer(answer)`` returns ``True`` / ``False``, or ``(bool, message)``,
+    or a ``Result``. It may raise ``NotImplementedError`` (-> not attempted);
+    any other exception is reported to the learner in one friendly message.
+
+    Example: "a model that reaches at least 80 % test accuracy"::
+
+        def _good_model(model):
+            accuracy = (model.predict(X_test).argmax(1) == y_test).mean()
+            return accuracy >= 0.8, f"test accuracy {accuracy:.1%} (needed: 80 %)"
+        q5 = CustomQuestion("model", _good_model, hints=[...])
+    """
+
+    def __init__(self, name, check_answer, hints=(), solution=""):
+        super().__init__(name, hints, solution)
+        self.check_answer = check_answer
+
+    def _evaluate(self, answer):
+        if _is_not_attempted(answer):
+            return Result(NOT_ATTEMPTED, f"Build `{self.name}`, then check it with `{self.key}.check({self.name})`.")
+        verdict, error = _quietly(self.check_answer, answer)
+        if isinstance(error, NotImplementedError):
+            return Result(NOT_ATTEMPTED, f"Your code still raises NotImplementedError: replace "
+                          "`raise NotImplementedError()` with your code.", reason="not attempted")
+        if error is not None:
+            summary = f"Checking `{self.name}` raised {cmp.exception_summary(error)}"
+            line = cmp.learner_line(error)
+            return Result(INCORRECT, summary, f"In your code, {line}" if line else "", reason="raised")
+        if isinstance(verdict, Result):
+            return verdict
+        message = ""
+        if isinstance(verdict, tuple):
+            verdict, message = verdict
+        if verdict:
+            return Result(CORRECT, message or f"`{self.name}` passes.", reason="ok")
+        return Result(INCORRECT, message or f"`{self.name}` does not pass yet.", reason="wrong values")
+
+
+# ---------------------------------------------------------------------------
+# A lesson's questions
+# ---------------------------------------------------------------------------
+
+
+class QuestionSet:
+    """The questions of one lesson, by name: ``questions.q1``, ``questions["q1"]``, ``progress()``.
+
+    ``QuestionSet("Lesson 1: loss functions", q1=q1, q2=q2)``; each question's
+    ``key`` becomes its name here (so messages can say ``q1.hint()``).
+    """
+
+    def __init__(self, title, **questions):
+        self.title = title
+        self._questions = dict(questions)
+        for key, question in self._questions.items():
+            if not isinstance(question, Question):
+                raise TypeError(f"{key} must be a question (FunctionQuestion, ...), not {type(question).__name__}")
+            question.key = key
+
+    def __getattr__(self, key):
+        questions = self.__dict__.get("_questions", {})
+        if key in questions:
+            return questions[key]
+        raise AttributeError(f"{self.__dict__.get('title', 'this lesson')!r} has no question {key!r}; "
+                             f"its questions are {', '.join(questions)}")
+
+    def __getitem__(self, key):
+        return self._questions[key]
+
+    def __iter__(self):
+        return iter(self._questions.values())
+
+    def __len__(self):
+        return len(self._questions)
+
+    def keys(self):
+        return list(self._questions)
+
+    def summary(self):
+        """A ``display.ProgressTable``: each question's latest status and the count correct."""
+        rows = [(key, q.name, q.last_status or NOT_ATTEMPTED) for key, q in self._questions.items()]
+        return ProgressTable(self.title, rows)
+
+    def progress(self):
+        """Show which questions are correct, incorrect or not attempted yet."""
+        show(self.summary())
+
+    def __repr__(self):
+        return f"<QuestionSet {self.title!r}: {', '.join(self._questions)}>"

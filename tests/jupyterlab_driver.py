@@ -1,0 +1,775 @@
+"""Drive the course the way a learner meets it: JupyterLab in a real (headless) Chromium.
+
+The pieces, usable on their own:
+
+* :func:`browser_missing` -- why the browser test cannot run here (``None`` when it can).
+* :class:`JupyterLabServer` -- ``python -m jupyter lab`` on a free loopback port with a token,
+  in throw-away config/runtime/settings directories; always shut down (``stop()``).
+* :class:`LessonRun` -- open one notebook in a tab, Run All, wait until every cell is done,
+  read what the page shows (:class:`PageReport`), move a control as a learner would,
+  take a screenshot, shut the notebook's kernel down.
+* ``check_*`` functions -- pure: they take a :class:`PageReport` (and the notebook as saved
+  on disk) and return a list of failure messages, empty when the check passes.  The test of
+  the test feeds them deliberately broken notebooks and asserts that they complain.
+
+Selectors and waits are JupyterLab 4.6 / ipywidgets 8.1 facts; see GOTCHAS in the course's
+shared notes and the comments below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM = Path(os.environ.get("DESCENT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+INSTALL_HINT = (
+    "install Debian's Chromium and the playwright package: "
+    "`apt-get install chromium` and `pip install playwright` "
+    "(never `playwright install`: the test drives /usr/bin/chromium)"
+)
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+STDERR_MIME = "application/vnd.jupyter.stderr"
+STUB_ERROR = "NotImplementedError"
+#: Text the widget renderer puts on the page when a widget cannot be shown.
+WIDGET_FAILURE_TEXTS = (
+    "Error displaying widget",
+    "model not found",
+    "Failed to load model class",
+    "Failed to load view class",
+    "Failed to create view for",
+    "Could not create a view",
+    "Click to show javascript error",
+)
+
+#: JupyterLab user settings for the test server (an isolated settings dir, so a user's own
+#: JupyterLab is untouched): no news/update pop-up over the screenshots, and no autosave, which
+#: would otherwise write the run's outputs into the repository's notebooks after 120 s.
+LAB_USER_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+}
+
+
+def browser_missing():
+    """Why the browser test cannot run on this machine, or None when it can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return f"the playwright Python package is not installed; {INSTALL_HINT}"
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM}; {INSTALL_HINT}"
+    return None
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+# --------------------------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _child_pids(pid):
+    """Direct children of `pid` (Linux /proc); the kernels JupyterLab started."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+class JupyterLabServer:
+    """``python -m jupyter lab`` as the README's first command runs it, isolated in `workdir`.
+
+    Use as a context manager, or call start() / stop().  The server's log is kept in
+    ``workdir / "jupyterlab.log"`` and quoted when it fails to start.
+    """
+
+    def __init__(self, root, workdir, python=sys.executable, startup_timeout=90):
+        self.root = Path(root).resolve()
+        self.workdir = Path(workdir)
+        self.python = python
+        self.startup_timeout = startup_timeout
+        self.token = secrets.token_hex(16)
+        self.port = None
+        self.process = None
+        self.log_path = self.workdir / "jupyterlab.log"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def environment(self):
+        env = dict(os.environ)
+        dirs = {name: self.workdir / sub for name, sub in [
+            ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+            ("JUPYTER_DATA_DIR", "data"), ("JUPYTERLAB_SETTINGS_DIR", "lab-settings"),
+            ("JUPYTERLAB_WORKSPACES_DIR", "lab-workspaces"), ("IPYTHONDIR", "ipython"),
+        ]}
+        for name, path in dirs.items():
+            path.mkdir(parents=True, exist_ok=True)
+            env[name] = str(path)
+        for relative, settings in LAB_USER_SETTINGS.items():
+            target = dirs["JUPYTERLAB_SETTINGS_DIR"] / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(settings, indent=2))
+        bin_dir = str(Path(self.python).parent)
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+        env.pop("JUPYTER_TOKEN", None)
+        env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+        return env
+
+    def command(self):
+        command = [
+            self.python, "-m", "jupyter", "lab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")  # JupyterLab refuses to run as root without it
+        return command
+
+    def start(self):
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
+        for attempt in range(3):  # a free port can be taken between choosing and binding it
+            self.port = free_port()
+            with open(self.log_path, "wb") as log:
+                self.process = subprocess.Popen(self.command(), cwd=self.root, env=env, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+            if self._wait_until_up():
+                return self
+            self.stop()
+            if "already in use" not in self.log():
+                break
+        raise RuntimeError(f"JupyterLab did not start within {self.startup_timeout} s "
+                           f"({' '.join(self.command())}); its log:\n{self.log()[-3000:]}")
+
+    def _wait_until_up(self):
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                self.api("GET", "/api/status", timeout=2)
+                return True
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.3)
+        return False
+
+    def stop(self):
+        """Shut the server and its kernels down: politely first, then by signal."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            kernels = _child_pids(self.process.pid)
+            try:
+                self.api("POST", "/api/shutdown", timeout=5)  # also shuts every kernel down
+                self.process.wait(timeout=15)
+            except (OSError, urllib.error.URLError, subprocess.TimeoutExpired):
+                pass
+            for pid in [self.process.pid, *kernels]:  # kernels run in sessions of their own
+                for sig in (signal.SIGTERM, signal.SIGKILL):
+                    try:
+                        os.killpg(pid, sig)
+                    except (ProcessLookupError, PermissionError):
+                        break
+                    if pid == self.process.pid:
+                        try:
+                            self.process.wait(timeout=5)
+                            break
+                        except subprocess.TimeoutExpired:
+                            continue
+                    time.sleep(0.2)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.process = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def notebook_url(self, relative_path):
+        # ?reset: start from the default layout, not the tabs a previous session left open.
+        return f"{self.base_url}/lab/tree/{Path(relative_path).as_posix()}?reset&token={self.token}"
+
+    def api(self, method, path, timeout=10):
+        request = urllib.request.Request(self.base_url + path, method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernel_of(self, relative_path):
+        """Delete the session (and so the kernel) of one notebook, to free its memory."""
+        wanted = Path(relative_path).as_posix()
+        for session in self.api("GET", "/api/sessions") or []:
+            if session.get("path") == wanted:
+                self.api("DELETE", f"/api/sessions/{session['id']}")
+
+
+# --------------------------------------------------------------------------------------------
+# What the page shows
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Output:
+    mime: str
+    text: str
+    in_widget: bool  # shown inside a widget (e.g. an interactive's Output), not by the cell itself
+
+
+@dataclass
+class WidgetView:
+    """One widget displayed by a cell (a top-level widget-view output)."""
+    cell: int
+    text: str
+    rendered: bool
+    error_widget: bool
+    controls: list
+
+
+@dataclass
+class Cell:
+    index: int
+    kind: str  # "code", "markdown" or "raw"
+    prompt: str  # "[3]:", "[*]:", "[ ]:"
+    outputs: list
+
+    @property
+    def execution_count(self):
+        match = re.search(r"\[(\d+)\]", self.prompt or "")
+        return int(match.group(1)) if match else None
+
+    @property
+    def running(self):
+        return "*" in (self.prompt or "")
+
+
+@dataclass
+class PageReport:
+    name: str
+    status: str  # the notebook's kernel status (execution indicator)
+    cells: list
+    widgets: list
+    failure_texts: list  # widget failure messages found anywhere on the page
+    dialogs: list = field(default_factory=list)
+
+    @classmethod
+    def from_page(cls, name, data):
+        cells = [Cell(index=i, kind=c["kind"], prompt=c["prompt"],
+                      outputs=[Output(**o) for o in c["outputs"]]) for i, c in enumerate(data["cells"])]
+        widgets = [WidgetView(**w) for w in data["widgets"]]
+        return cls(name=name, status=data["status"], cells=cells, widgets=widgets,
+                   failure_texts=data["failureTexts"], dialogs=data["dialogs"])
+
+
+# One evaluate() call reads everything the checks need from the visible notebook panel.
+# textContent, not innerText: JupyterLab's default windowing (content-visibility: auto) leaves
+# off-screen cells unrendered, and innerText of those is empty.
+_READ_PAGE_JS = r"""
+([widgetMime, failureTexts, controlSelector]) => {
+  const panels = [...document.querySelectorAll('.jp-NotebookPanel')]
+    .filter(p => !p.classList.contains('lm-mod-hidden') && p.getClientRects().length > 0);
+  const panel = panels[0];
+  const dialogs = [...document.querySelectorAll('.jp-Dialog')].map(d => d.textContent.slice(0, 300));
+  if (!panel) return {status: 'no notebook panel', cells: [], widgets: [], failureTexts: [], dialogs};
+  const indicator = panel.querySelector('.jp-Notebook-ExecutionIndicator');
+  const clip = t => t.length > 6000 ? t.slice(0, 3000) + '\n…\n' + t.slice(-3000) : t;
+  const cellNodes = [...panel.querySelectorAll('.jp-Cell')];
+  const widgets = [];
+  const cells = cellNodes.map((cell, index) => {
+    const kind = cell.classList.contains('jp-CodeCell') ? 'code'
+               : cell.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw';
+    const prompt = (cell.querySelector('.jp-InputArea-prompt') || {}).textContent || '';
+    // ipywidgets' renderer gives its output node no data-mime-type (JupyterLab's own renderers
+    // do); it shows the widget as a child `.jupyter-widgets`, or, when it cannot, puts
+    // "Error displaying widget..." / "Loading widget..." text on the node itself.
+    const isWidget = o => !o.hasAttribute('data-mime-type') || o.classList.contains('jupyter-widgets')
+                          || !!o.querySelector(':scope > .jupyter-widgets');
+    const nested = o => !!(o.parentElement && o.parentElement.closest('.jupyter-widgets'));
+    const outputNodes = [...cell.querySelectorAll('.jp-OutputArea-output')];
+    const outputs = outputNodes.map(o => ({
+      mime: o.getAttribute('data-mime-type') || (isWidget(o) ? widgetMime : ''),
+      text: clip(o.textContent || ''),
+      in_widget: nested(o),
+    }));
+    outputNodes.filter(o => isWidget(o) && !nested(o)).forEach(o => {
+      const view = o.querySelector(':scope > .jupyter-widgets');
+      const errorWidget = !!o.querySelector('.jupyter-widgets-error-widget');
+      o.setAttribute('data-descent-widget', String(widgets.length));
+      widgets.push({
+        cell: index,
+        text: (o.textContent || '').trim().slice(0, 300),
+        rendered: !!view && !errorWidget && !o.classList.contains('jupyter-widgets'),
+        error_widget: errorWidget,
+        controls: [...o.querySelectorAll(controlSelector)].map(c =>
+          [...c.classList].filter(k => k.startsWith('widget-')).join(' ')),
+      });
+    });
+    return {kind, prompt: prompt.trim(), outputs};
+  });
+  // Widget failure texts anywhere on the page -- but not in prose or code a lesson may show
+  // (a troubleshooting paragraph that quotes "Error displaying widget" is not a failure).
+  const skip = '.jp-MarkdownOutput, .jp-RenderedMarkdown, .jp-RenderedHTML, .jp-RenderedText, ' +
+               '.jp-InputArea-editor, .cm-editor, .widget-html-content, .widget-htmlmath-content, script, style';
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent;
+    if (!text || !failureTexts.some(f => text.includes(f))) continue;
+    if (node.parentElement && node.parentElement.closest(skip)) continue;
+    found.push(text.trim().slice(0, 300));
+  }
+  for (const e of document.querySelectorAll('.jupyter-widgets-error-widget')) {
+    found.push('a widget error view (' + (e.textContent || '').trim().slice(0, 200) + ')');
+  }
+  return {status: indicator ? indicator.getAttribute('data-status') : 'no execution indicator',
+          cells, widgets, failureTexts: found, dialogs};
+}
+"""
+
+# Controls a learner can change, most informative first.
+CONTROL_SELECTOR = ", ".join([
+    ".widget-slider", ".widget-dropdown", ".widget-toggle-buttons", ".widget-radio",
+    ".widget-checkbox", ".widget-select", ".widget-text", ".widget-toggle-button",
+    ".widget-button", ".widget-play",
+])
+
+# What a control drives: every Output widget, HTML widget and image on the page.  A digest per
+# element keeps the comparison cheap (plots are large base64 strings).
+_SNAPSHOT_JS = r"""
+() => {
+  const hash = s => { let h = 0; for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0; return h; };
+  const parts = [];
+  document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-widgets').forEach(w => {
+    w.querySelectorAll(':scope .widget-output, :scope .widget-html-content, :scope .widget-htmlmath-content, :scope img')
+      .forEach(e => parts.push(e.tagName === 'IMG' ? 'img:' + hash(e.src) : e.className.split(' ')[0] + ':' + hash(e.textContent)));
+  });
+  const loading = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) img')].some(i => !i.complete);
+  return {digest: [...new Set(parts)].sort().join('|'), loading};
+}
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Checks: pure functions of a PageReport, returning failure messages
+# --------------------------------------------------------------------------------------------
+
+_TRACEBACK_HEADER = re.compile(r"^\s*(?P<ename>[A-Za-z_][\w.]*)\s+Traceback \(most recent call last\)", re.M)
+_EXCEPTION_LINE = re.compile(r"^(?P<ename>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Iteration))(?::.*)?$")
+
+
+def error_name(text):
+    """The exception an error output shows (e.g. "ValueError"), or None for plain stderr text.
+
+    JupyterLab renders an error output, like a stream to stderr, as
+    ``.jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']``; an error is told
+    apart by IPython's traceback header ("ValueError   Traceback (most recent call last)") or,
+    for a SyntaxError, by its last line ("SyntaxError: invalid syntax").
+    """
+    match = _TRACEBACK_HEADER.search(text)
+    if match:
+        return match.group("ename").rsplit(".", 1)[-1]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if lines:
+        match = _EXCEPTION_LINE.match(lines[-1])
+        if match:
+            return match.group("ename").rsplit(".", 1)[-1]
+    return None
+
+
+def _last_line(text):
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _source(cell):
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _describe(report, notebook, index):
+    cell = notebook["cells"][index] if index < len(notebook["cells"]) else {}
+    first = next((line for line in _source(cell).splitlines() if line.strip()), "")
+    dom = report.cells[index] if index < len(report.cells) else None
+    prompt = f" {dom.prompt}" if dom and dom.prompt else ""
+    return f"{report.name}: cell {index + 1}{prompt} ({first[:70]!r})"
+
+
+def check_page_sane(report, notebook):
+    """The notebook is open, without a dialog in the way, and shows every cell of the file."""
+    failures = []
+    for dialog in report.dialogs:
+        hint = " -- does the notebook lack metadata.kernelspec?" if "Kernel" in dialog else ""
+        failures.append(f"{report.name}: a dialog covers the notebook: {dialog!r}{hint}")
+    if report.status in ("no notebook panel", "no execution indicator", "dead", "unknown"):
+        failures.append(f"{report.name}: notebook panel / kernel status is {report.status!r}")
+    if len(report.cells) != len(notebook["cells"]):
+        failures.append(f"{report.name}: the page shows {len(report.cells)} cells, the file has "
+                        f"{len(notebook['cells'])}")
+    return failures
+
+
+def check_all_cells_ran(report, notebook):
+    """Every non-empty code cell has an execution count (Run All did not stop early)."""
+    failures = []
+    for index, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] != "code" or not _source(cell).strip() or index >= len(report.cells):
+            continue  # JupyterLab does not send an empty cell to the kernel
+        dom = report.cells[index]
+        if dom.execution_count is None:
+            state = "still running" if dom.running else "never ran"
+            failures.append(f"{_describe(report, notebook, index)} {state} (prompt {dom.prompt!r})")
+    return failures
+
+
+def check_no_errors(report, notebook, allowed=(STUB_ERROR,)):
+    """No error output, except an exercise stub's NotImplementedError in a `raises-exception` cell."""
+    failures = []
+    for index, dom in enumerate(report.cells):
+        tags = (notebook["cells"][index].get("metadata", {}).get("tags", [])
+                if index < len(notebook["cells"]) else [])
+        for output in dom.outputs:
+            if output.mime != STDERR_MIME:
+                continue
+            ename = error_name(output.text)
+            if ename is None:
+                continue  # a warning or progress text on stderr, not an error
+            if ename in allowed and "raises-exception" in tags and not output.in_widget:
+                continue
+            where = " inside a widget (a callback failed)" if output.in_widget else ""
+            failures.append(f"{_describe(report, notebook, index)} shows {ename}{where}: "
+                            f"{_last_line(output.text)}")
+    return failures
+
+
+def check_widgets(report, notebook, min_widgets=1, min_controls=1):
+    """No widget failure text anywhere; every displayed widget rendered; enough of them."""
+    failures = [f"{report.name}: widget failure on the page: {text!r}" for text in report.failure_texts]
+    for widget in report.widgets:
+        if not widget.rendered:
+            failures.append(f"{_describe(report, notebook, widget.cell)} displays a widget that did not "
+                            f"render: {widget.text[:200]!r}")
+    rendered = [w for w in report.widgets if w.rendered]
+    controls = sum(len(w.controls) for w in rendered)
+    if len(rendered) < min_widgets:
+        failures.append(f"{report.name}: {len(rendered)} rendered widget(s), expected at least {min_widgets}")
+    if controls < min_controls:
+        failures.append(f"{report.name}: {controls} widget control(s) on the page, expected at least "
+                        f"{min_controls}")
+    return failures
+
+
+def check_all(report, notebook, min_widgets=1, min_controls=1):
+    return (check_page_sane(report, notebook) + check_all_cells_ran(report, notebook)
+            + check_no_errors(report, notebook) + check_widgets(report, notebook, min_widgets, min_controls))
+
+
+# --------------------------------------------------------------------------------------------
+# One notebook in one tab
+# --------------------------------------------------------------------------------------------
+
+class NotebookTimeout(AssertionError):
+    pass
+
+
+class LessonRun:
+    """Open `relative_path` in a new tab of `browser`, served by `server`.
+
+    >>> with LessonRun(server, browser, "notebooks/01_losses.ipynb") as run:
+    ...     run.run_all(); report = run.read(); run.move_a_control(); run.screenshot(path)
+    """
+
+    VIEWPORT = {"width": 1280, "height": 900}
+
+    def __init__(self, server, browser, relative_path, root=None):
+        self.server = server
+        self.browser = browser
+        self.relative_path = Path(relative_path).as_posix()
+        self.path = Path(root or server.root) / self.relative_path
+        self.name = self.path.name
+        self.notebook = json.loads(self.path.read_text())
+        self.digest_before = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        self.context = None
+        self.page = None
+        self.console_errors = []
+        self.timings = {}
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def __enter__(self):
+        started = time.monotonic()
+        self.context = self.browser.new_context(viewport=self.VIEWPORT)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.page.goto(self.server.notebook_url(self.relative_path), wait_until="domcontentloaded",
+                       timeout=60_000)
+        self._wait_for_kernel_idle(timeout=90)
+        self._collapse_left_sidebar()
+        self.timings["open"] = time.monotonic() - started
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        try:
+            self.server.shutdown_kernel_of(self.relative_path)
+        except (OSError, urllib.error.URLError):
+            pass
+        if self.context is not None:
+            self.context.close()
+            self.context = None
+
+    def file_unchanged(self):
+        """The run did not write to the notebook on disk (autosave is off in the test server)."""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest() == self.digest_before
+
+    # -- helpers --------------------------------------------------------------------------------
+    @property
+    def panel(self):
+        return self.page.locator(".jp-NotebookPanel:visible").first
+
+    def status(self):
+        return self.page.evaluate(
+            """() => { const p = [...document.querySelectorAll('.jp-NotebookPanel')].find(
+                   p => !p.classList.contains('lm-mod-hidden') && p.getClientRects().length > 0);
+                 const i = p && p.querySelector('.jp-Notebook-ExecutionIndicator');
+                 const d = document.querySelector('.jp-Dialog');
+                 return {status: i ? i.getAttribute('data-status') : null,
+                         dialog: d ? d.textContent.slice(0, 300) : null,
+                         prompts: p ? [...p.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                                        .map(e => e.textContent.trim()) : []}; }""")
+
+    def _kernel_state_on_server(self):
+        for session in self.server.api("GET", "/api/sessions") or []:
+            if session.get("path") == self.relative_path and session.get("kernel"):
+                return session["kernel"].get("execution_state")
+        return None
+
+    def _wait_for_kernel_idle(self, timeout):
+        """Wait until the notebook's kernel has started and the page shows it idle.
+
+        The page's execution indicator says "idle" for a moment before the kernel session
+        exists, so the server's view of the kernel is asked too.
+        """
+        deadline = time.monotonic() + timeout
+        last, settled = None, 0
+        while time.monotonic() < deadline:
+            last = self.status()
+            if last["dialog"]:
+                hint = " (does the notebook lack metadata.kernelspec?)" if "Kernel" in last["dialog"] else ""
+                raise AssertionError(f"{self.name}: a dialog appeared: {last['dialog']!r}{hint}")
+            ready = last["status"] == "idle" and self._kernel_state_on_server() == "idle"
+            settled = settled + 1 if ready else 0
+            if settled >= 2:
+                return
+            time.sleep(0.25)
+        raise NotebookTimeout(f"{self.name}: the kernel was not idle within {timeout} s (last state {last})")
+
+    def _collapse_left_sidebar(self):
+        """Give the notebook the whole width, as a learner reading a lesson would."""
+        tab = self.page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+        if tab.count():
+            tab.first.click()
+            self.page.wait_for_selector("#jp-left-stack", state="hidden", timeout=5000)
+
+    # -- Run All --------------------------------------------------------------------------------
+    def run_all(self, timeout=420):
+        """Run → Run All Cells, then wait until no cell is queued or running and the kernel is idle."""
+        started = time.monotonic()
+        self.page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Run\s*$")).first.click()
+        self.page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+        deadline = started + timeout
+        settled = 0
+        state = None
+        while time.monotonic() < deadline:
+            state = self.status()
+            if state["dialog"]:
+                raise AssertionError(f"{self.name}: a dialog appeared during Run All: {state['dialog']!r}")
+            busy = state["status"] != "idle" or any("*" in p for p in state["prompts"])
+            started_running = any(re.search(r"\[\d+\]", p) for p in state["prompts"])
+            settled = 0 if busy or not started_running else settled + 1
+            if settled >= 3:  # idle, nothing queued, for three polls in a row
+                break
+            time.sleep(0.5)
+        else:
+            running = [i + 1 for i, p in enumerate(state["prompts"] if state else []) if "*" in p]
+            raise NotebookTimeout(f"{self.name}: Run All did not finish within {timeout} s "
+                                  f"(code cells still running or queued: {running}; last state {state})")
+        self._wait_for_widgets(timeout=30)
+        self.timings["run_all"] = time.monotonic() - started
+
+    def _wait_for_widgets(self, timeout):
+        """Widget views render asynchronously after their cell finished: wait for them to settle."""
+        try:
+            self.page.wait_for_function(
+                """() => ![...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) '
+                          + '.jp-OutputArea-output:not([data-mime-type])')]
+                          .some(o => (o.textContent || '').trim() === 'Loading widget...')""",
+                timeout=timeout * 1000, polling=250)
+        except Exception:  # noqa: BLE001 - a widget stuck in "Loading widget..." is reported by read()
+            pass
+
+    def read(self):
+        data = self.page.evaluate(_READ_PAGE_JS, [WIDGET_MIME, list(WIDGET_FAILURE_TEXTS), CONTROL_SELECTOR])
+        return PageReport.from_page(self.name, data)
+
+    # -- a learner moves a control ---------------------------------------------------------------
+    def snapshot(self):
+        return self.page.evaluate(_SNAPSHOT_JS)["digest"]
+
+    def _wait_for_change(self, before, timeout):
+        """Wait until the driven outputs differ from `before` and the kernel is idle again."""
+        deadline = time.monotonic() + timeout
+        stable = 0
+        while time.monotonic() < deadline:
+            state = self.page.evaluate(_SNAPSHOT_JS)
+            idle = self.status()["status"] == "idle"
+            changed = state["digest"] != before
+            stable = stable + 1 if (changed and idle and not state["loading"]) else 0
+            if stable >= 2:
+                return True
+            time.sleep(0.25)
+        return False
+
+    def _controls(self):
+        """(description, locator, kind) for each control in each top-level widget, in page order."""
+        found = []
+        widgets = self.page.locator(".jp-NotebookPanel:visible [data-descent-widget]")
+        for w in range(widgets.count()):
+            widget = widgets.nth(w)
+            for kind, selector in [
+                ("slider", ".widget-hslider:not(.mod-disabled) .noUi-handle"),
+                ("dropdown", ".widget-dropdown select:not([disabled])"),
+                ("toggle buttons", ".widget-toggle-buttons button:not(.mod-active):not([disabled])"),
+                ("radio buttons", ".widget-radio-box input:not(:checked):not([disabled])"),
+                ("checkbox", ".widget-checkbox input:not([disabled])"),
+                ("button", "button.widget-button:not([disabled])"),
+            ]:
+                controls = widget.locator(selector)
+                if controls.count():
+                    found.append((f"widget {w + 1}", controls.first, kind))
+        return found
+
+    def _label_of(self, control):
+        return control.evaluate(
+            """e => { const box = e.closest('.widget-inline-hbox') || e.closest('.jupyter-widgets');
+                      const label = box && box.querySelector('.widget-label');
+                      return (label && label.textContent.trim()) || (e.textContent || '').trim() || ''; }""")
+
+    def _drag_slider(self, handle):
+        """Press the handle and drag it to the other side of its track, like a mouse user."""
+        track = handle.locator("xpath=ancestor::*[contains(@class,'noUi-target')][1]")
+        handle.scroll_into_view_if_needed()
+        box, track_box = handle.bounding_box(), track.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        fraction = (x - track_box["x"]) / max(track_box["width"], 1)
+        target = track_box["x"] + track_box["width"] * (0.25 if fraction > 0.5 else 0.75)
+        before = handle.get_attribute("aria-valuenow")
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.page.mouse.move(target, y, steps=6)
+        self.page.mouse.up()
+        return f"from {before} to {handle.get_attribute('aria-valuenow')}"
+
+    def _act(self, control, kind):
+        if kind == "slider":
+            return self._drag_slider(control)
+        control.scroll_into_view_if_needed()
+        if kind == "dropdown":
+            options = control.locator("option")
+            current = control.input_value()
+            values = [options.nth(i).get_attribute("value") for i in range(options.count())]
+            choice = next((v for v in values if v != current), None)
+            if choice is None:
+                return None
+            control.select_option(choice)
+            return f"from {current!r} to {choice!r}"
+        control.click()
+        return "clicked"
+
+    def move_a_control(self, timeout=30, max_tries=4):
+        """Change controls as a learner would until one visibly changes what it drives.
+
+        Returns (description, attempts): description is None when no control changed any
+        output; attempts lists what was tried.
+        """
+        attempts = []
+        for where, control, kind in self._controls()[:max_tries]:
+            before = self.snapshot()
+            label = self._label_of(control)
+            try:
+                how = self._act(control, kind)
+            except Exception as error:  # noqa: BLE001 - report and try the next control
+                attempts.append(f"{where}: {kind} {label!r} could not be operated: {error}".splitlines()[0])
+                continue
+            if how is None:
+                continue
+            description = f"{where}: {kind} {label!r} {how}"
+            if self._wait_for_change(before, timeout):
+                return description, attempts + [description + ": output changed"]
+            attempts.append(description + f": nothing it drives changed within {timeout} s")
+        return None, attempts
+
+    # -- pictures ---------------------------------------------------------------------------------
+    def screenshot(self, path):
+        """The viewport, scrolled so that the cell of the first widget is at the top."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.evaluate(
+            """() => { const w = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) [data-descent-widget]');
+                       const cell = w && w.closest('.jp-Cell');
+                       if (cell) cell.scrollIntoView({block: 'start'}); }""")
+        self.page.mouse.move(0, 0)  # no hover highlight
+        self.page.wait_for_timeout(400)  # let content-visibility paint the cells scrolled into view
+        self.page.screenshot(path=str(path))
+        return path
+
+
+def copy_if_changed(source, target):
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return target

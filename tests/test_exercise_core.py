@@ -1,0 +1,359 @@
+"""Tests of the exercise framework itself (course_lib.exercises.core / compare / display)."""
+
+import numpy as np
+import pytest
+
+from course_lib.exercises.core import (
+    CustomQuestion,
+    FunctionQuestion,
+    Mistake,
+    QuestionSet,
+    Result,
+    ValueQuestion,
+)
+from exercise_helpers import assert_question_behaves, assert_status
+
+
+# ---------------------------------------------------------------------------
+# Sample questions, like the ones a lesson defines
+# ---------------------------------------------------------------------------
+
+
+def _mse_cases():
+    rng = np.random.default_rng(0)
+    return [
+        (rng.normal(size=5), rng.normal(size=5)),
+        (np.zeros(3), np.ones(3)),
+        (rng.normal(size=(4, 3)), rng.normal(size=(4, 3))),
+    ]
+
+
+def make_mse_question():
+    return FunctionQuestion(
+        name="mse",
+        reference=lambda y_true, y_pred: np.mean((y_pred - y_true) ** 2),
+        cases=_mse_cases,
+        mistakes=[
+            Mistake("you forgot to square the error", lambda y_true, y_pred: np.mean(y_pred - y_true)),
+            Mistake("you took the absolute error (that is MAE)", lambda y_true, y_pred: np.mean(np.abs(y_pred - y_true))),
+        ],
+        hints=["The mean squared error is the average of `(y_pred - y_true)²`.", "np.mean averages.",
+               "return np.mean((y_pred - y_true) ** 2)"],
+        solution="def mse(y_true, y_pred):\n    return np.mean((y_pred - y_true) ** 2)",
+    )
+
+
+def _mse_with_grad(y_true, y_pred):
+    diff = y_pred - y_true
+    return np.mean(diff ** 2), 2 * diff / diff.size
+
+
+def make_loss_and_grad_question():
+    return FunctionQuestion("mse_and_grad", _mse_with_grad, _mse_cases, output_names=("loss", "grad"))
+
+
+def _linear_cases():
+    rng = np.random.default_rng(1)
+    return [(rng.normal(size=(6, 3)), rng.normal(size=(3, 2))), (rng.normal(size=(4, 2)), rng.normal(size=(2, 5)))]
+
+
+def make_matmul_question():
+    return FunctionQuestion("linear", lambda X, W: X @ W, _linear_cases)
+
+
+# ---------------------------------------------------------------------------
+# The shared helper on sample questions
+# ---------------------------------------------------------------------------
+
+
+def test_helper_on_scalar_function_question():
+    assert_question_behaves(make_mse_question(), wrong_answers={
+        "forgot to square": lambda y_true, y_pred: np.mean(y_pred - y_true),
+        "MAE": lambda y_true, y_pred: np.mean(np.abs(y_pred - y_true)),
+        "sum where a mean is wanted": lambda y_true, y_pred: np.sum((y_pred - y_true) ** 2),
+    })
+
+
+def test_helper_on_tuple_output_question():
+    assert_question_behaves(make_loss_and_grad_question(), wrong_answers={
+        "sign is flipped": lambda t, p: (np.mean((p - t) ** 2), 2 * (t - p) / p.size),
+        "factor of 2 is missing": lambda t, p: (np.mean((p - t) ** 2), (p - t) / p.size),
+        "tuple of 2 values (loss, grad)": lambda t, p: np.mean((p - t) ** 2),
+    })
+
+
+def test_helper_on_value_questions():
+    assert_question_behaves(
+        ValueQuestion("iterations", 625, mistakes=[Mistake("that is one epoch", 125),
+                                                   Mistake("round up", lambda x: x == 624)]),
+        wrong_answers={"one epoch": 125, "round up": 624},
+    )
+    assert_question_behaves(
+        ValueQuestion("weights", np.array([1.0, -2.0, 0.5])),
+        wrong_answers={"sign is flipped": np.array([-1.0, 2.0, -0.5]), "shape": np.array([[1.0, -2.0, 0.5]])},
+    )
+
+
+def test_helper_fails_when_a_wrong_answer_is_accepted():
+    with pytest.raises(AssertionError):
+        assert_question_behaves(make_mse_question(), wrong_answers={
+            "forgot to square": lambda y_true, y_pred: np.mean((y_pred - y_true) ** 2),  # actually right
+            "MAE": lambda y_true, y_pred: np.mean(np.abs(y_pred - y_true)),
+        })
+
+
+# ---------------------------------------------------------------------------
+# FunctionQuestion: statuses and diagnoses
+# ---------------------------------------------------------------------------
+
+
+def test_coercion_is_lenient_where_harmless():
+    question = make_mse_question()
+    assert_status(question, lambda t, p: float(np.mean((p - t) ** 2)), "correct")
+    assert_status(question, lambda t, p: np.array([np.mean((p - t) ** 2)]), "correct")  # one-element array
+    assert_status(question, lambda t, p: np.float32(np.mean((p - t) ** 2)), "correct")
+    grad = FunctionQuestion("grad", lambda t, p: 2 * (p - t), _mse_cases)
+    assert_status(grad, lambda t, p: (2 * (p - t)).tolist(), "correct")  # a list where an array is expected
+
+
+def test_wrong_type_and_none_are_explained():
+    question = make_mse_question()
+    assert_status(question, lambda t, p: None, "incorrect", reason="wrong type", contains="forget the `return`")
+    assert_status(question, lambda t, p: "0.5", "incorrect", reason="wrong type", contains="should be a number")
+    assert_status(question, 3.0, "incorrect", reason="wrong type", contains="without parentheses")
+
+
+def test_not_attempted_also_for_the_name_as_a_string():
+    assert_status(make_mse_question(), "mse", "not attempted")
+
+
+def test_factor_diagnoses_name_the_size():
+    grad = FunctionQuestion("grad", lambda t, p: 2 * (p - t) / p.shape[0], _mse_cases)
+    result = assert_status(grad, lambda t, p: 2 * (p - t), "incorrect", contains="5 times too large")
+    assert "batch size" in result.diagnosis
+    assert_status(grad, lambda t, p: 2 * (p - t) / p.shape[0] ** 2, "incorrect", contains="5 times too small")
+    assert_status(grad, lambda t, p: 6 * (p - t) / p.shape[0], "incorrect", contains="times 3")
+
+
+def test_transposed_and_broadcast_shapes_are_recognised():
+    question = make_matmul_question()
+    assert_status(question, lambda X, W: (X @ W).T, "incorrect", reason="wrong shape", contains="transpose")
+    flat = FunctionQuestion("residual", lambda y, p: p - y, _mse_cases)
+    result = assert_status(flat, lambda y, p: p.reshape(-1, 1) - y, "incorrect", reason="wrong shape")
+    assert "broadcast" in result.message
+
+
+def test_diagnostic_shows_input_expected_got_and_relative_error():
+    result = make_mse_question().evaluate(lambda t, p: np.mean((p - t) ** 2) + 1.0)
+    message = result.message
+    assert "Input 1 of 3" in message and "y_true = array of shape (5,)" in message
+    assert "Expected:" in message and "Got:" in message and "Relative error:" in message
+
+
+def test_raised_exception_shows_the_learners_line(tmp_path):
+    # A learner's function defined in a file of their own (as a notebook cell is).
+    source = tmp_path / "learner_code.py"
+    source.write_text("import numpy as np\n\ndef mse(y_true, y_pred):\n    d = y_true - y_pred[:2]\n    return d\n")
+    namespace = {}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    result = assert_status(make_mse_question(), namespace["mse"], "incorrect", reason="raised")
+    assert "ValueError: operands could not be broadcast" in result.message
+    assert "line 4 of mse: d = y_true - y_pred[:2]" in result.message
+
+
+def test_error_inside_numpy_points_to_the_learners_line_not_numpy():
+    def mse(y_true, y_pred):
+        return np.mean(np.reshape(y_pred, (7, 7)))
+
+    result = make_mse_question().evaluate(mse)
+    assert result.reason == "raised"
+    assert "np.reshape(y_pred, (7, 7))" in result.message
+    assert "numpy" not in result.message.split("In your code")[1].split(":")[0]
+
+
+def test_mutation_is_reported_even_when_the_output_is_right():
+    def mse(y_true, y_pred):
+        y_pred -= y_true
+        return np.mean(y_pred ** 2)
+
+    assert_status(make_mse_question(), mse, "incorrect", reason="mutated", contains="`y_pred`")
+
+
+def test_allow_mutation_compares_only_the_output():
+    def sgd_step(w, g):
+        w -= 0.1 * g
+        return w
+
+    question = FunctionQuestion("sgd_step", lambda w, g: w - 0.1 * g, [(np.ones(3), np.arange(3.0))],
+                                allow_mutation=True)
+    assert_status(question, sgd_step, "correct")
+
+
+def test_inputs_of_the_cases_are_never_changed_by_the_learner():
+    cases = [(np.ones(3), np.zeros(3))]
+    question = FunctionQuestion("f", lambda a, b: a + b, cases)
+
+    def vandal(a, b):
+        a[:] = 99
+        return a + b
+
+    question.evaluate(vandal)
+    assert np.array_equal(cases[0][0], np.ones(3))
+
+
+def test_custom_compare():
+    question = FunctionQuestion("ranks", lambda x: np.argsort(x), [(np.array([3.0, 1.0, 2.0]),)],
+                                compare=lambda exp, got: (set(np.asarray(got).tolist()) == set(exp.tolist()),
+                                                          "not a permutation"))
+    assert_status(question, lambda x: np.array([2, 0, 1]), "correct")
+    assert_status(question, lambda x: np.array([0, 0, 1]), "incorrect", contains="not a permutation")
+
+
+def test_a_broken_reference_is_a_checker_error_not_a_crash():
+    question = FunctionQuestion("f", lambda x: 1 / 0, [(1.0,)])
+    result = question.evaluate(lambda x: x)
+    assert result.status == "incorrect" and result.reason == "checker error"
+    assert "not in your code" in result.message
+
+
+def test_strange_answers_never_crash_the_checker():
+    class Weird:
+        def __eq__(self, other):
+            raise RuntimeError("no comparing me")
+
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("no converting me")
+
+    question = make_mse_question()
+    for answer in (lambda t, p: Weird(), lambda t, p: (x for x in range(3)), lambda t, p: {"a": 1},
+                   lambda t, p: [[1, 2], [3]], lambda t, p: 1 + 2j, lambda *a: np.inf):
+        result = question.evaluate(answer)
+        assert result.status == "incorrect", result.message
+        assert result.reason != "checker error", result.message
+    assert ValueQuestion("x", 1.0).evaluate(Weird()).status == "incorrect"
+
+
+# ---------------------------------------------------------------------------
+# ValueQuestion and CustomQuestion
+# ---------------------------------------------------------------------------
+
+
+def test_value_question_hides_the_expected_value_unless_asked():
+    result = ValueQuestion("iterations", 625).evaluate(600)
+    assert "625" not in result.message
+    shown = ValueQuestion("iterations", 625, show_expected=True).evaluate(600)
+    assert "Expected: 625" in shown.message
+
+
+def test_value_question_with_strings_tuples_and_predicates():
+    assert_status(ValueQuestion("answer", "Adam"), "  adam ", "correct")
+    assert_status(ValueQuestion("answer", "Adam"), "SGD", "incorrect")
+    pair = ValueQuestion("shape", (60000, 28, 28))
+    assert_status(pair, (60000, 28, 28), "correct")
+    assert_status(pair, (28, 28, 60000), "incorrect")
+    lr = ValueQuestion("lr", lambda x: (0 < x < 0.5, "a learning rate between 0 and 0.5 converges here"),
+                       mistakes=[Mistake("a learning rate must be positive", lambda x: x <= 0)])
+    assert_status(lr, 0.1, "correct")
+    assert_status(lr, -0.1, "incorrect", reason="mistake", contains="must be positive")
+    assert_status(lr, 0.9, "incorrect", contains="converges here")
+    assert_status(lr, "fast", "incorrect")
+
+
+def test_custom_question():
+    def accurate_enough(predictions):
+        accuracy = float(np.mean(np.asarray(predictions) == np.array([0, 1, 1, 0])))
+        return accuracy >= 0.75, f"accuracy {accuracy:.0%} (needed: 75 %)"
+
+    question = CustomQuestion("predictions", accurate_enough)
+    assert_status(question, [0, 1, 1, 0], "correct", contains="100%")
+    assert_status(question, [1, 0, 0, 1], "incorrect", contains="needed: 75 %")
+    assert_status(question, None, "not attempted")
+
+    def train():
+        raise NotImplementedError()
+
+    assert_status(CustomQuestion("model", lambda make: make()), train, "not attempted")
+    assert_status(CustomQuestion("model", lambda make: make()), lambda: 1 / 0, "incorrect", reason="raised",
+                  contains="ZeroDivisionError")
+
+
+# ---------------------------------------------------------------------------
+# Display, hints, solutions, progress
+# ---------------------------------------------------------------------------
+
+
+def test_terminal_output_of_the_three_outcomes(capsys):
+    question = make_mse_question()
+    question.check(lambda t, p: np.mean((p - t) ** 2))
+    question.check(lambda t, p: np.sum((p - t) ** 2))
+    question.check(None)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("✓ Correct")
+    assert any(line.startswith("✗ Incorrect") for line in lines)
+    assert lines[-1].startswith("… Not attempted")
+
+
+def test_html_boxes_are_coloured_and_worded():
+    question = make_mse_question()
+    correct = question.evaluate(lambda t, p: np.mean((p - t) ** 2))._repr_html_()
+    wrong = question.evaluate(lambda t, p: np.sum((p - t) ** 2))._repr_html_()
+    todo = question.evaluate(None)._repr_html_()
+    assert "Correct" in correct and "#e6f4ea" in correct
+    assert "Incorrect" in wrong and "#fdecea" in wrong and "Likely cause" in wrong
+    assert "Not attempted" in todo and "#f1f3f5" in todo
+    assert "<script" not in wrong
+
+
+def test_html_escapes_the_learners_text():
+    result = ValueQuestion("name", "Adam").evaluate("<b>x</b>")
+    assert "<b>x</b>" not in result._repr_html_()
+
+
+def test_hints_advance_and_can_be_chosen(capsys):
+    question = make_mse_question()
+    question.key = "q1"
+    question.hint()
+    question.hint()
+    question.hint()
+    question.hint()  # stays on the last one
+    question.hint(1)
+    question.hint(9)
+    out = capsys.readouterr().out.splitlines()
+    assert "Hint 1 of 3" in out[0] and "Hint 2 of 3" in out[1] and "Hint 3 of 3" in out[2]
+    assert "Hint 3 of 3" in out[3] and "Hint 1 of 3" in out[4]
+    assert "There are 3 hints" in out[5] and "q1.hint(3)" in out[5]
+    assert "No hints" in str(ValueQuestion("x", 1).hint_feedback())
+
+
+def test_solution_is_shown_highlighted():
+    feedback = make_mse_question().solution_feedback()
+    assert "return np.mean((y_pred - y_true) ** 2)" in str(feedback)
+    html = feedback._repr_html_()
+    assert "<span" in html and "mean" in html  # Pygments markup
+
+
+def test_question_set_and_progress(capsys):
+    questions = QuestionSet("Lesson 1: loss functions", q1=make_mse_question(), q2=ValueQuestion("iterations", 625))
+    assert questions.q1.key == "q1" and questions["q2"].name == "iterations"
+    assert len(questions) == 2 and questions.keys() == ["q1", "q2"]
+    with pytest.raises(AttributeError, match="q1, q2"):
+        questions.q3
+    questions.q1.check(None)
+    questions.q2.check(625)
+    assert questions.summary().summary() == "1 of 2 correct"
+    questions.progress()
+    out = capsys.readouterr().out
+    assert "Lesson 1: loss functions: 1 of 2 correct" in out
+    assert "✓ q2 (iterations): correct" in out and "… q1 (mse): not attempted" in out
+    assert "1 of 2 correct" in questions.summary()._repr_html_()
+    assert "q1.check(mse)" in questions.q1.evaluate(None).message
+
+
+def test_question_set_rejects_non_questions():
+    with pytest.raises(TypeError):
+        QuestionSet("x", q1=42)
+
+
+def test_result_validates_status():
+    with pytest.raises(ValueError):
+        Result("maybe", "")
