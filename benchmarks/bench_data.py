@@ -105,12 +105,12 @@ def main():
     warm_rss = statistics.median(m["rss_growth_bytes"] for m in warm) / 1e6
 
     print(f"Fashion-MNIST load (arrays returned: {array_mb:.1f} MB; median of {repeats} fresh processes)")
-    print(f"  first load (cache cleared)           {first:6.3f} s")
+    print(f"  first load (cache cleared)             {first:6.3f} s")
     repeated_ok = restart < REPEATED_LOAD_TARGET_SECONDS
-    print(f"  repeated load, fresh process         {restart:6.3f} s   target < {REPEATED_LOAD_TARGET_SECONDS} s: "
+    print(f"  repeated load, fresh process           {restart:6.3f} s   target < {REPEATED_LOAD_TARGET_SECONDS} s: "
           f"{verdict(repeated_ok)}")
     same_ok = same_process < REPEATED_LOAD_TARGET_SECONDS
-    print(f"  repeated load, same process          {same_process:6.3f} s   target < {REPEATED_LOAD_TARGET_SECONDS} s: "
+    print(f"  repeated load, same process            {same_process:6.3f} s   target < {REPEATED_LOAD_TARGET_SECONDS} s: "
           f"{verdict(same_ok)}")
     cold_mem_ok = cold_ratio < PEAK_MEMORY_TARGET_RATIO
     print(f"  peak memory, first load (tracemalloc)  {cold_traced['peak_bytes'] / 1e6:6.1f} MB = {cold_ratio:.2f} x arrays"

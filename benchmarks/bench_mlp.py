@@ -150,7 +150,7 @@ def torch_epoch_seconds(X, y, batch_size, repeats, threads, seed=0):
             value.backward()
             optimizer.step()
         best = min(best, time.perf_counter() - started)
-        last_loss = float(value)
+        last_loss = value.item()
     return best, last_loss, torch.__version__
 
 

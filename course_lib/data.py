@@ -137,7 +137,7 @@ def _restore_advice(folder, relative_path):
             f"    git checkout -- data/{relative_path}\n"
             "(or download / clone the course repository again)."
         )
-    advice = f"To restore it, copy data/{relative_path} from a fresh copy of the course repository into {folder}"
+    advice = f"To restore it, copy data/{relative_path} of a fresh copy of the course repository to {Path(folder) / relative_path}"
     if os.environ.get(DATA_DIR_ENV):
         advice += f" (or unset {DATA_DIR_ENV} to use the course's own data/ folder)"
     return advice + "."

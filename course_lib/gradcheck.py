@@ -21,24 +21,28 @@ def numerical_gradient(f, x, eps=1e-6):
     Parameters
     ----------
     f : callable
-        ``f(x)`` returns a number. ``x`` is changed *in place* while ``f``
-        runs, so ``f`` may also ignore its argument and read ``x`` from
-        elsewhere (e.g. ``lambda _: loss_of(layer.weight.data)``).
-    x : float64 ndarray, any shape
-        The point; restored exactly when the function returns.
+        ``f(x)`` returns a number.
+    x : float64 ndarray of any shape, or a number / list
+        The point. An ndarray is changed *in place* while ``f`` runs and
+        restored exactly before returning, so ``f`` may also ignore its
+        argument and read the array from elsewhere (e.g.
+        ``numerical_gradient(lambda _: loss_of_model(), layer.weight.data)``).
+        A number or list is first turned into a new float64 array.
     eps : float
         The step.
 
     Returns
     -------
-    ndarray, same shape as x, float64: entry i is
+    float64 ndarray of x's shape (a float when x is a number): entry i is
     ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``.
     """
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise TypeError(f"numerical_gradient needs a float64 ndarray (finite differences in "
-                        f"lower precision lose most of their digits), got "
-                        f"{type(x).__name__} of dtype {getattr(x, 'dtype', None)}; "
-                        f"pass x.astype(np.float64) and make f use that array.")
+    if not isinstance(x, np.ndarray):
+        gradient = numerical_gradient(f, np.array(x, dtype=np.float64), eps)
+        return float(gradient) if gradient.ndim == 0 else gradient
+    if x.dtype != np.float64:
+        raise TypeError(f"numerical_gradient needs float64 values (finite differences in "
+                        f"{x.dtype} lose most of their digits); pass x.astype(np.float64) "
+                        f"(and, for a layer, build it with dtype=np.float64).")
     grad = np.zeros(x.shape, dtype=np.float64)
     for index in np.ndindex(x.shape):
         original = x[index]

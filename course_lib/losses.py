@@ -30,8 +30,10 @@ Conventions worth knowing:
   gradient is 0, the derivative of the clipped function.
 * At a kink the gradient is a subgradient: MAE at y_pred == y_true gives 0;
   hinge exactly at the margin (y_true * y_pred == 1) gives 0.
-* y_true and y_pred must have exactly the same shape (no broadcasting: a
-  (32,) target minus a (32, 1) prediction would silently become (32, 32)).
+* y_true and y_pred must have the same shape; nothing is broadcast (a (32,)
+  target minus a (32, 1) prediction would silently become (32, 32)). The one
+  exception, as in Keras: targets (N,) with predictions (N, 1) (or the
+  reverse) are lined up by reshaping y_true to y_pred's shape.
 * The gradient keeps y_pred's dtype (float32 in, float32 out).
 """
 
@@ -62,6 +64,10 @@ def _same_shape_pair(loss_name, y_true, y_pred):
     __tracebackhide__ = True
     y_pred = _as_float(y_pred)
     y_true = np.asarray(y_true)
+    if _one_trailing_axis_apart(y_true.shape, y_pred.shape):
+        # As Keras does: targets (N,) and predictions (N, 1) are lined up by reshaping
+        # (never by broadcasting, which would make an (N, N) matrix of errors).
+        y_true = y_true.reshape(y_pred.shape)
     if y_true.shape != y_pred.shape:
         raise ShapeError(_shape_mismatch_message(loss_name, y_true.shape, y_pred.shape))
     if y_pred.size == 0:
@@ -70,18 +76,22 @@ def _same_shape_pair(loss_name, y_true, y_pred):
     return y_true.astype(y_pred.dtype, copy=False), y_pred
 
 
+def _one_trailing_axis_apart(shape_a, shape_b):
+    """True for shapes like (N,) and (N, 1): equal except for one extra axis of length 1 at the end."""
+    return (shape_a == shape_b[:-1] and shape_b[-1:] == (1,)) or \
+        (shape_b == shape_a[:-1] and shape_a[-1:] == (1,))
+
+
 def _shape_mismatch_message(loss_name, true_shape, pred_shape):
     message = (f"{loss_name}: y_true has shape {true_shape} but y_pred has shape {pred_shape}; "
                f"they must be the same shape")
-    one_axis_apart = (true_shape == pred_shape[:-1] and pred_shape[-1:] == (1,)) or \
-        (pred_shape == true_shape[:-1] and true_shape[-1:] == (1,))
-    if one_axis_apart:
-        return message + (f" (subtracting them would broadcast to a matrix). "
-                          f"Use y_true.reshape{pred_shape}.")
-    if "crossentropy" in loss_name and true_shape == pred_shape[:-1]:
+    if loss_name == "categorical_crossentropy" and true_shape == pred_shape[:-1]:
         return (message + ". y_true looks like integer class labels: use "
                 "sparse_categorical_crossentropy (or cross_entropy for logits), or one-hot encode them.")
-    return message + "; reshape one of them (e.g. with .reshape) so that they match."
+    if int(np.prod(true_shape)) == int(np.prod(pred_shape)):
+        return message + f". They hold the same number of values: use y_true.reshape{pred_shape}."
+    return (message + ". Check that y_pred comes from the model for these targets and that the "
+            "model's last layer has one output per target column.")
 
 
 def _class_labels(loss_name, y_true, y_pred):

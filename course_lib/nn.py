@@ -187,9 +187,11 @@ class Linear(Module):
     Shapes: ``x`` (N, in_features) -> ``y`` (N, out_features);
     ``weight`` W (in_features, out_features), ``bias`` b (out_features,).
 
-    Initialisation (as PyTorch's ``nn.Linear``, "Kaiming-uniform"): every
+    Initialisation, the same rule as PyTorch's ``nn.Linear`` (its
+    ``kaiming_uniform_`` with a = sqrt(5) works out to this bound): every
     entry of W and b is drawn from U(-1/sqrt(in_features), 1/sqrt(in_features))
     by ``np.random.default_rng(seed)``; the same seed gives the same numbers.
+    (The draws differ from PyTorch's: another random generator.)
 
     Backward, for dL/dy = G of shape (N, out_features)::
 
@@ -479,12 +481,18 @@ class Sequential(Module):
 
     def __init__(self, *layers):
         __tracebackhide__ = True
-        for index, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: layer {index} is {layer!r}, which is not a "
-                                f"Module; did you forget the parentheses, e.g. nn.ReLU()?")
-        self.layers = list(layers)
+        self.layers = []
         self.needs_input_grad = False
+        for layer in layers:
+            self.add(layer)
+
+    def add(self, layer):
+        """Append a layer at the end (as Keras' ``model.add``)."""
+        __tracebackhide__ = True
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential: layer {len(self.layers)} is {layer!r}, which is not a "
+                            f"Module; did you forget the parentheses, e.g. nn.ReLU()?")
+        self.layers.append(layer)
 
     def named_children(self):
         for index, layer in enumerate(self.layers):

@@ -52,7 +52,7 @@ from .data import DataLoader
 from .errors import DivergenceError, ShapeError, UnknownNameError
 from .progress import make_display, format_logs
 
-__all__ = ["train_epoch", "evaluate", "compile", "fit", "evaluate_model", "predict",
+__all__ = ["train_epoch", "evaluate", "fit", "evaluate_model", "predict",  # and compile()
            "History", "accuracy", "mean_absolute_error", "mean_squared_error", "get_metric"]
 
 

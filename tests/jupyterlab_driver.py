@@ -359,7 +359,7 @@ _READ_PAGE_JS = r"""
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const text = node.textContent;
     if (!text || !failureTexts.some(f => text.includes(f))) continue;
-    if (node.parentElement && node.parentElement.closest(skip)) continue;
+    if (node.parentElement && node.parentElement.closest(skip + ', .jupyter-widgets-error-widget')) continue;
     found.push(text.trim().slice(0, 300));
   }
   for (const e of document.querySelectorAll('.jupyter-widgets-error-widget')) {
@@ -480,8 +480,9 @@ def check_no_errors(report, notebook, allowed=(STUB_ERROR,)):
             if ename in allowed and "raises-exception" in tags and not output.in_widget:
                 continue
             where = " inside a widget (a callback failed)" if output.in_widget else ""
-            failures.append(f"{_describe(report, notebook, index)} shows {ename}{where}: "
-                            f"{_last_line(output.text)}")
+            last = _last_line(output.text)
+            shown = last if last.startswith(ename) else f"{ename}: {last}"
+            failures.append(f"{_describe(report, notebook, index)} shows an error{where}: {shown}")
     return failures
 
 
@@ -516,35 +517,48 @@ class NotebookTimeout(AssertionError):
 
 
 class LessonRun:
-    """Open `relative_path` in a new tab of `browser`, served by `server`.
+    """Open `relative_path` in a new tab of a Playwright browser `context`, served by `server`.
 
-    >>> with LessonRun(server, browser, "notebooks/01_losses.ipynb") as run:
+    One context for all notebooks lets the browser cache JupyterLab's scripts between tabs.
+
+    >>> with LessonRun(server, context, "notebooks/01_losses.ipynb") as run:
     ...     run.run_all(); report = run.read(); run.move_a_control(); run.screenshot(path)
     """
 
     VIEWPORT = {"width": 1280, "height": 900}
 
-    def __init__(self, server, browser, relative_path, root=None):
+    def __init__(self, server, context, relative_path, root=None):
         self.server = server
-        self.browser = browser
+        self.context = context
         self.relative_path = Path(relative_path).as_posix()
         self.path = Path(root or server.root) / self.relative_path
         self.name = self.path.name
         self.notebook = json.loads(self.path.read_text())
         self.digest_before = hashlib.sha256(self.path.read_bytes()).hexdigest()
-        self.context = None
         self.page = None
         self.console_errors = []
         self.timings = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
+    def begin(self):
+        """Open the tab and let JupyterLab load and start the kernel, without waiting for it.
+
+        A caller can begin the next notebook while the current one runs (JupyterLab's page load
+        and the kernel start are mostly waiting), then enter it when its turn comes.
+        """
+        if self.page is None:
+            self._begun = time.monotonic()
+            self.page = self.context.new_page()
+            self.page.set_viewport_size(self.VIEWPORT)
+            self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+            self.page.goto(self.server.notebook_url(self.relative_path), wait_until="domcontentloaded",
+                           timeout=60_000)
+        return self
+
     def __enter__(self):
         started = time.monotonic()
-        self.context = self.browser.new_context(viewport=self.VIEWPORT)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
-        self.page.goto(self.server.notebook_url(self.relative_path), wait_until="domcontentloaded",
-                       timeout=60_000)
+        self.begin()
+        self.page.bring_to_front()
         self._wait_for_kernel_idle(timeout=90)
         self._collapse_left_sidebar()
         self.timings["open"] = time.monotonic() - started
@@ -558,9 +572,9 @@ class LessonRun:
             self.server.shutdown_kernel_of(self.relative_path)
         except (OSError, urllib.error.URLError):
             pass
-        if self.context is not None:
-            self.context.close()
-            self.context = None
+        if self.page is not None:
+            self.page.close()
+            self.page = None
 
     def file_unchanged(self):
         """The run did not write to the notebook on disk (autosave is off in the test server)."""
@@ -710,7 +724,7 @@ class LessonRun:
         before = handle.get_attribute("aria-valuenow")
         self.page.mouse.move(x, y)
         self.page.mouse.down()
-        self.page.mouse.move(target, y, steps=6)
+        self.page.mouse.move(target, y, steps=3)
         self.page.mouse.up()
         return f"from {before} to {handle.get_attribute('aria-valuenow')}"
 
@@ -766,10 +780,3 @@ class LessonRun:
         self.page.wait_for_timeout(400)  # let content-visibility paint the cells scrolled into view
         self.page.screenshot(path=str(path))
         return path
-
-
-def copy_if_changed(source, target):
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    return target

@@ -54,7 +54,7 @@ def recompress_with_new_header(folder, relative_path, first_bytes):
     """Replace the first bytes of the decompressed IDX data and gzip it again."""
     path = folder / relative_path
     raw = gzip.decompress(path.read_bytes())
-    path.write_bytes(gzip.compress(first_bytes + raw[len(first_bytes):]))
+    path.write_bytes(gzip.compress(first_bytes + raw[len(first_bytes):], compresslevel=1))
 
 
 def load_error(folder):
@@ -214,18 +214,19 @@ def test_flipped_byte_with_matching_manifest_gives_gzip_error(data_copy):
 
 
 def test_wrong_magic_number(data_copy):
-    recompress_with_new_header(data_copy, TEST_IMAGES, (1234).to_bytes(4, "big"))
+    recompress_with_new_header(data_copy, TEST_LABELS, (1234).to_bytes(4, "big"))
     message = load_error(data_copy)
-    assert "t10k-images-idx3-ubyte.gz is damaged" in message
-    assert "magic number is 1234, expected 2051" in message
+    assert "t10k-labels-idx1-ubyte.gz is damaged" in message
+    assert "magic number is 1234, expected 2049" in message
+    assert "restore" in message
 
 
 def test_wrong_magic_number_with_matching_manifest(data_copy):
-    recompress_with_new_header(data_copy, TEST_IMAGES, (1234).to_bytes(4, "big"))
-    rewrite_manifest(data_copy, TEST_IMAGES)
+    recompress_with_new_header(data_copy, TEST_LABELS, (1234).to_bytes(4, "big"))
+    rewrite_manifest(data_copy, TEST_LABELS)
     message = load_error(data_copy)
-    assert "t10k-images-idx3-ubyte.gz is in the wrong format" in message
-    assert "magic number is 1234, expected 2051" in message
+    assert "t10k-labels-idx1-ubyte.gz is in the wrong format" in message
+    assert "magic number is 1234, expected 2049" in message
 
 
 def test_label_file_in_place_of_an_image_file(data_copy):
@@ -236,10 +237,10 @@ def test_label_file_in_place_of_an_image_file(data_copy):
 
 
 def test_wrong_dimensions_in_the_header(data_copy):
-    header = (2051).to_bytes(4, "big") + (10000).to_bytes(4, "big") + (28).to_bytes(4, "big") + (27).to_bytes(4, "big")
-    recompress_with_new_header(data_copy, TEST_IMAGES, header)
-    rewrite_manifest(data_copy, TEST_IMAGES)
-    assert "header gives the shape (10000, 28, 27), expected (10000, 28, 28)" in load_error(data_copy)
+    header = (2049).to_bytes(4, "big") + (9999).to_bytes(4, "big")
+    recompress_with_new_header(data_copy, TEST_LABELS, header)
+    rewrite_manifest(data_copy, TEST_LABELS)
+    assert "header gives the shape (9999,), expected (10000,)" in load_error(data_copy)
 
 
 def test_extra_bytes_after_the_data(data_copy):

@@ -357,3 +357,34 @@ def test_question_set_rejects_non_questions():
 def test_result_validates_status():
     with pytest.raises(ValueError):
         Result("maybe", "")
+
+
+def test_update_rules_get_a_step_diagnosis():
+    cases = [(np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.1, -0.4]))]
+    step = FunctionQuestion("sgd_step", lambda w, g: w - 0.1 * g, cases)
+    assert_status(step, lambda w, g: w + 0.1 * g, "incorrect", contains="stepped the opposite way")
+    assert_status(step, lambda w, g: w - 0.2 * g, "incorrect", contains="2 times the expected size")
+
+
+def test_plain_text_display_in_ipython_is_the_full_message():
+    class Printer:
+        def __init__(self):
+            self.out = ""
+
+        def text(self, value):
+            self.out += value
+
+    printer = Printer()
+    result = make_mse_question().evaluate(lambda t, p: np.sum((p - t) ** 2))
+    result._repr_pretty_(printer, cycle=False)
+    assert printer.out.startswith("✗ Incorrect (mse)") and "Likely cause" in printer.out
+
+
+def test_assert_correct_raises_with_the_message(capsys):
+    question = make_mse_question()
+    question.assert_correct(lambda t, p: np.mean((p - t) ** 2))
+    with pytest.raises(AssertionError, match="not attempted"):
+        question.assert_correct(None)
+    with pytest.raises(AssertionError, match="times too large"):
+        question.assert_correct(lambda t, p: np.sum((p - t) ** 2))
+    assert "✓ Correct" in capsys.readouterr().out

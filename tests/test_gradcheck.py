@@ -38,11 +38,15 @@ def test_numerical_gradient_perturbs_in_place_so_closures_see_it():
     np.testing.assert_allclose(grad, 2 * (weights @ data) * data, rtol=1e-8)
 
 
-def test_numerical_gradient_refuses_low_precision():
+def test_numerical_gradient_refuses_low_precision_arrays():
     with pytest.raises(TypeError, match="float64"):
         numerical_gradient(np.sum, np.ones(3, np.float32))
-    with pytest.raises(TypeError, match="float64"):
-        numerical_gradient(np.sum, [1.0, 2.0])
+
+
+def test_numerical_gradient_accepts_numbers_and_lists():
+    grad = numerical_gradient(lambda x: x ** 3 - 2 * x ** 2 + 2, 2.0)
+    assert isinstance(grad, float) and grad == pytest.approx(3 * 4 - 4 * 2)
+    np.testing.assert_allclose(numerical_gradient(lambda v: np.sum(v ** 2), [1.0, -2.0]), [2.0, -4.0])
 
 
 def test_relative_error_definition():

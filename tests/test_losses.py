@@ -75,7 +75,14 @@ def test_categorical_crossentropy_does_not_renormalise_probabilities():
 def test_probabilities_are_clipped_to_epsilon():
     assert losses.binary_crossentropy([1.0], [0.0]) == pytest.approx(-np.log(1e-7))
     assert losses.sparse_categorical_crossentropy([0], [[0.0, 1.0]]) == pytest.approx(-np.log(1e-7))
-    assert np.all(losses.binary_crossentropy.gradient([1.0], [0.0]) == 0)   # flat where clipped
+    # the clipped function is flat where the clip is active, so its gradient is 0 there
+    assert np.all(losses.binary_crossentropy.gradient([1.0], [0.0]) == 0)
+    np.testing.assert_array_equal(losses.categorical_crossentropy.gradient([[1.0, 0.0]], [[0.0, 1.0]]),
+                                  [[0.0, 0.0]])
+    np.testing.assert_array_equal(losses.sparse_categorical_crossentropy.gradient([0, 1], [[0.0, 1.0]] * 2),
+                                  [[0.0, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(losses.sparse_categorical_crossentropy.gradient([0], [[0.5, 0.5]]),
+                               [[-2.0, 0.0]])
 
 
 def test_hinge_maps_zero_one_labels_to_minus_one_one():
@@ -117,7 +124,7 @@ def test_binary_crossentropy_gradient(from_logits, rng):
 
 @pytest.mark.parametrize("from_logits", [False, True])
 def test_categorical_crossentropy_gradient(from_logits, rng):
-    y_true = rng.dirichlet(np.ones(4), size=5)            # soft labels exercise the general formula
+    y_true = rng.uniform(0, 1, size=(5, 4))   # soft targets not summing to 1: the general formula
     y_pred = rng.normal(size=(5, 4)) * 3 if from_logits else rng.dirichlet(np.ones(4), size=5)
     check_gradient(losses.get("categorical_crossentropy", from_logits=from_logits), y_true, y_pred)
 
@@ -286,11 +293,26 @@ def test_get_rejects_options_with_an_instance_and_non_names():
 
 
 @pytest.mark.parametrize("name", ["mae", "mse", "huber", "binary_crossentropy", "hinge"])
-def test_column_versus_flat_target_names_both_shapes_and_the_reshape(name):
+def test_flat_targets_and_column_predictions_are_lined_up_as_in_keras(name, rng):
+    loss = losses.get(name)
+    y_true = rng.integers(0, 2, size=8).astype(float)
+    y_pred = rng.uniform(0.1, 0.9, size=(8, 1))
+    assert loss(y_true, y_pred) == loss(y_true.reshape(8, 1), y_pred)      # not an (8, 8) broadcast
+    grad = loss.gradient(y_true, y_pred)
+    assert grad.shape == (8, 1)
+    np.testing.assert_array_equal(grad, loss.gradient(y_true.reshape(8, 1), y_pred))
+    assert loss(y_true.reshape(8, 1), y_pred.ravel()) == loss(y_true, y_pred.ravel())
+
+
+@pytest.mark.parametrize("name", ["mae", "mse", "huber", "binary_crossentropy", "hinge"])
+def test_mismatched_shapes_name_both_shapes_and_the_fix(name):
+    loss = losses.get(name)
     with pytest.raises(ShapeError) as info:
-        losses.get(name)(np.zeros(8), np.zeros((8, 1)))
+        loss(np.zeros(8), np.zeros((4, 2)))
     message = str(info.value)
-    assert "(8,)" in message and "(8, 1)" in message and "y_true.reshape(8, 1)" in message
+    assert "(8,)" in message and "(4, 2)" in message and "y_true.reshape(4, 2)" in message
+    with pytest.raises(ShapeError, match=r"\(8,\).*\(8, 3\).*one output per target column"):
+        loss(np.zeros(8), np.zeros((8, 3)))
 
 
 @pytest.mark.parametrize("name", ALL_NAMES[:5] + ["hinge"])

@@ -111,6 +111,7 @@ def test_cross_entropy_is_finite_non_negative_and_its_gradient_rows_sum_to_zero(
     labels, logits = case
     value, grad = losses.cross_entropy.value_and_gradient(labels, logits)
     assert np.isfinite(value) and value >= 0
+    assert losses.cross_entropy(labels, logits) == pytest.approx(value, rel=1e-6, abs=1e-6)
     assert grad.shape == logits.shape and grad.dtype == logits.dtype
     assert np.all(np.isfinite(grad))
     n = len(labels)

@@ -293,6 +293,8 @@ def test_sequential_indexing_len_iteration_and_parameter_names():
     assert model.parameters()[2] is layers[2].weight
     assert "25" not in model.summary() and "total" in model.summary()
     assert "(2): Linear(6, 3)" in repr(model)
+    model.add(nn.Softmax())
+    assert len(model) == 4 and isinstance(model[3], nn.Softmax)
 
 
 # ---------------------------------------------------------------------------
@@ -411,3 +413,19 @@ def test_keras_style_methods_delegate_to_training(monkeypatch):
     assert calls == [("compile", {"optimizer": "adam", "loss": "mae", "metrics": ["mae"]}),
                      ("fit", {"epochs": 3, "verbose": 0}), ("evaluate", {"verbose": 0}),
                      ("predict", 7)]
+
+
+@pytest.mark.parametrize("layer_class", [nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Softmax, nn.Flatten])
+def test_activations_keep_float32(layer_class):
+    layer = layer_class()
+    x = np.linspace(-100, 100, 12, dtype=np.float32).reshape(3, 4)
+    y = layer(x)
+    assert y.dtype == np.float32 and np.all(np.isfinite(y))
+    assert layer.backward(np.ones_like(y)).dtype == np.float32
+
+
+def test_sigmoid_and_softmax_do_not_overflow_for_extreme_inputs():
+    x = np.array([[-1000.0, 0.0, 1000.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is fine
+        np.testing.assert_allclose(nn.Sigmoid()(x), [[0.0, 0.5, 1.0]])
+        np.testing.assert_allclose(nn.Softmax()(x), [[0.0, 0.0, 1.0]])

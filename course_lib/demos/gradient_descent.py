@@ -77,7 +77,7 @@ class Path1D:
         return self.status == "diverged"
 
 
-def gradient_descent_1d(f, grad, start, lr, steps, tol=1e-8):
+def gradient_descent_1d(f, grad, start, lr, steps, tol=1e-6):
     """Run ``steps`` updates x <- x − lr · grad(x) from ``start`` and report what happened.
 
     Stops early when x leaves [−BLOW_UP, BLOW_UP] or stops being finite
@@ -122,7 +122,7 @@ def gradient_descent_1d(f, grad, start, lr, steps, tol=1e-8):
             message = (f"diverging: f(x) grew at each of the last steps, now x = {xs[-1]:.4g} "
                        f"after {steps_taken} steps -- the learning rate is too large")
         elif steps_taken >= 2 and abs(values[-1] - values[-3]) <= 1e-12 * (1 + abs(values[-1])) \
-                and abs(xs[-1] - xs[-2]) > 1e-9:
+                and abs(xs[-1] - xs[-2]) > 1e-6 * (1 + abs(xs[-1])):
             status = "bouncing"
             message = (f"bouncing between x = {xs[-2]:.4g} and x = {xs[-1]:.4g} forever: "
                        f"each step jumps exactly across the valley")
@@ -195,6 +195,37 @@ def plot_cubic_paths(paths, labels, title="Gradient descent on f(x) = x³ − 2x
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     return fig
+
+
+def plot_learning_rates(start, rates, steps):
+    """Top row: paths on the cubic for each learning rate; bottom row: x_t against the step t.
+
+    ``rates`` maps a label ("too small", ...) to a learning rate. Returns ``(fig, paths)``.
+    """
+    fig, axes = plt.subplots(2, len(rates), figsize=(3.8 * len(rates), 6), sharey="row")
+    paths = {}
+    for column, (label, lr) in enumerate(rates.items()):
+        path = cubic_path(start, lr, steps)
+        paths[label] = path
+        top, bottom = axes[0, column], axes[1, column]
+        draw_path_1d(top, cubic, path, xlim=(-1.0, 2.5), ylim=(-2.0, 4.0))
+        top.set_title(f"{label}: η = {lr}", fontsize=10)
+        top.set_xlabel("x")
+        t = np.arange(len(path.xs))
+        bottom.axhline(4 / 3, color="k", ls="--", lw=1, label="minimum x = 4/3")
+        bottom.plot(t, np.clip(path.xs, -1.5, 2.5), "o-", color="C1", ms=3, lw=1)
+        if path.diverged:
+            bottom.text(0.5, 0.1, f"diverged after {path.steps_taken + 1} steps",
+                        transform=bottom.transAxes, ha="center", color="C3")
+        bottom.set_xlim(-0.5, steps + 0.5)
+        bottom.set_ylim(-1.5, 2.5)
+        bottom.set_xlabel("step t")
+        bottom.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("f(x)")
+    axes[1, 0].set_ylabel("x_t")
+    axes[1, 0].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig, paths
 
 
 def cubic_explorer():

@@ -136,7 +136,7 @@ def plot_loss_curve(curve, others=(), axes=None):
     span = max(float(np.max(np.abs(g))), 1e-3)
     if curve.family == "probability" and span > 12:
         ax_grad.set_ylim(-12, 1)  # −1/p goes to −∞ as p -> 0: clip the axis and say so
-        ax_grad.text(0.03, 0.04, f"clipped: reaches {g.min():.0f} at p = {curve.x[0]:.3f}, → −∞ as p → 0",
+        ax_grad.text(0.3, 0.3, f"clipped: reaches {g.min():.0f} at p = {curve.x[0]:.3f}, → −∞ as p → 0",
                      transform=ax_grad.transAxes, fontsize=8)
     else:
         ax_grad.set_ylim(-1.1 * span, 1.1 * span)

@@ -27,20 +27,18 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib import data
+from course_lib import data, schedules
 from course_lib.demos.gradient_descent import BLOW_UP, mse_loss, show
 
 SCHEDULES = ("constant", "1/sqrt(t)")
 
 
 def step_size(lr, t, schedule="constant"):
-    """The learning rate of update t (t = 1, 2, ...): ``lr`` or ``lr / sqrt(t)``."""
-    if t < 1:
-        raise ValueError(f"t counts updates from 1; got t={t}")
+    """The learning rate of update t (t = 1, 2, ...): ``lr`` or ``lr / sqrt(t)`` (``course_lib.schedules``)."""
     if schedule == "constant":
-        return float(lr)
+        return schedules.constant(t, lr)
     if schedule == "1/sqrt(t)":
-        return float(lr) / np.sqrt(t)
+        return schedules.inverse_sqrt(t, lr)
     raise ValueError(f"schedule must be one of {SCHEDULES}; got {schedule!r}")
 
 

@@ -65,6 +65,8 @@ def describe(value, max_items=4):
         return f"dict with keys {keys}{', …' if len(value) > 4 else ''}"
     if value is None:
         return "None"
+    if isinstance(value, np.random.Generator):
+        return "a random generator (np.random.Generator)"
     if callable(value) and hasattr(value, "__name__"):
         return f"function {value.__name__}"
     text = repr(value)
@@ -289,7 +291,7 @@ def generic_diagnosis(mismatch, args=(), rtol=1e-6, atol=1e-8):
                 "(y_pred − y_true vs y_true − y_pred) or whether you step along the gradient instead of against it.")
     factor = float(np.sum(got * expected) / np.sum(expected * expected))
     if factor == 0 or not np.allclose(got, factor * expected, **tolerance):
-        return None
+        return _step_diagnosis(expected, got, args, tolerance)
     for n, what in _sizes_in(args):
         if np.isclose(factor, n, rtol=1e-6):
             return (f"Your result is {n} times too large, and {n} is {what}: did you sum where a mean is wanted, "
@@ -305,6 +307,24 @@ def generic_diagnosis(mismatch, args=(), rtol=1e-6, atol=1e-8):
         return None  # one number is always "a constant factor" off: nothing learned from saying so
     return (f"Your result is the expected one times {factor:.4g}: a constant factor is off "
             "(a scale such as 1/N, a learning rate, or a factor of 2).")
+
+
+def _step_diagnosis(expected, got, args, tolerance):
+    """For update rules (new θ from old θ): a step taken the wrong way, or of the wrong size."""
+    for name, value in args:
+        if not (isinstance(value, np.ndarray) and value.shape == expected.shape and value.dtype.kind == "f"):
+            continue
+        wanted, taken = expected - value, got - value
+        if np.allclose(wanted, 0, atol=tolerance["atol"]):
+            continue
+        if np.allclose(taken, -wanted, **tolerance):
+            return (f"Starting from `{name}`, you stepped the opposite way: the change should be minus what you "
+                    "added (step *against* the gradient: subtract lr times it).")
+        ratio = float(np.sum(taken * wanted) / np.sum(wanted * wanted))
+        if ratio != 0 and not np.isclose(ratio, 1) and np.allclose(taken, ratio * wanted, **tolerance):
+            return (f"Starting from `{name}`, your step has the right direction but is {ratio:.4g} times the "
+                    "expected size: check the learning rate and the scaling of the step.")
+    return None
 
 
 def _shape_diagnosis(expected, got, rtol, atol):

@@ -17,8 +17,8 @@ STYLES = {
     "correct": {"symbol": "✓", "word": "Correct", "border": "#1e7e34", "background": "#e6f4ea", "text": "#0b3d1a"},
     "incorrect": {"symbol": "✗", "word": "Incorrect", "border": "#b02a37", "background": "#fdecea", "text": "#5c0f16"},
     "not attempted": {"symbol": "…", "word": "Not attempted", "border": "#6c757d", "background": "#f1f3f5", "text": "#212529"},
-    "hint": {"symbol": "💡", "word": "Hint", "border": "#8a6d00", "background": "#fff8e1", "text": "#3d3000"},
-    "solution": {"symbol": "🔑", "word": "Solution", "border": "#1f5fa8", "background": "#e8f1fb", "text": "#0d2a4a"},
+    "hint": {"symbol": "»", "word": "Hint", "border": "#8a6d00", "background": "#fff8e1", "text": "#3d3000"},
+    "solution": {"symbol": "✎", "word": "Solution", "border": "#1f5fa8", "background": "#e8f1fb", "text": "#0d2a4a"},
     "progress": {"symbol": "☰", "word": "Progress", "border": "#495057", "background": "#f8f9fa", "text": "#212529"},
 }
 

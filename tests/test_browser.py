@@ -1,0 +1,281 @@
+"""The course in a real browser: every lesson in JupyterLab, Run All, and a learner's click.
+
+nbval runs the code but never draws a widget or fires a callback. This test starts JupyterLab
+the way the README's first command does, opens each lesson (``notebooks/NN_*.ipynb``, the
+student versions) in headless Chromium, runs all cells and checks, per lesson:
+
+* every code cell ran (Run All did not stop at an error);
+* no error output, except the ``NotImplementedError`` of an exercise stub in a cell tagged
+  ``raises-exception``;
+* no "Error displaying widget" / "model not found" on the page, every displayed widget rendered,
+  at least ``MIN_CONTROLS`` controls;
+* a control moved as a learner would (a slider dragged with the mouse, a dropdown choice, a
+  button click) changes the plot or output it drives;
+* JupyterLab did not write to the notebook file.
+
+A screenshot of each lesson goes to ``test-artifacts/browser/`` (git-ignored); with
+``--update-screenshots`` (``python3 course.py screenshots``) a passing lesson's screenshot also
+replaces ``docs/screenshots/NN_name.png``.
+
+The test of the test (``test_checks_*``) runs the same checks on the notebooks in
+``tests/browser_fixtures/`` and asserts that they pass a good notebook and catch a widget that
+cannot render, a cell that raises, and a slider that redraws nothing.
+
+Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the ``playwright`` package, never
+``playwright install``.  Without them the tests skip -- unless ``DESCENT_REQUIRE_BROWSER=1``
+(set by ``.ci/run``), where that is a failure.
+"""
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from jupyterlab_driver import (
+    STDERR_MIME,
+    Cell,
+    JupyterLabServer,
+    LessonRun,
+    Output,
+    PageReport,
+    browser_missing,
+    check_all,
+    check_all_cells_ran,
+    check_no_errors,
+    check_widgets,
+    error_name,
+    launch_chromium,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+FIXTURES = Path(__file__).resolve().parent / "browser_fixtures"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+RUN_ALL_TIMEOUT = 300  # seconds; a hang guard, far above a lesson's budget (60 s; lesson 6: 120 s)
+RUN_ALL_TIMEOUT_FOR = {"06_fashion_mnist.ipynb": 600}
+CONTROL_TIMEOUT = 30  # seconds for a moved control to redraw what it drives
+MIN_WIDGETS = 1  # rendered widgets per lesson
+MIN_CONTROLS = 2  # the lesson issues ask for at least two controls per lesson
+
+
+# --------------------------------------------------------------------------------------------
+# One JupyterLab and one Chromium for this module (so one per xdist worker with --dist loadfile)
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Lab:
+    server: JupyterLabServer
+    context: object
+    order: list = field(default_factory=list)  # the notebooks this session will open, in order
+    opened: dict = field(default_factory=dict)  # notebooks begun ahead of their turn
+    results: dict = field(default_factory=dict)
+
+    def run(self, path):
+        """The LessonRun for `path`, and begin the next notebook's tab while this one runs."""
+        run = self.opened.pop(path, None) or LessonRun(self.server, self.context, path.relative_to(ROOT))
+        if path in self.order:
+            following = self.order[self.order.index(path) + 1:]
+            if following and following[0] not in self.opened:
+                self.opened[following[0]] = LessonRun(self.server, self.context,
+                                                      following[0].relative_to(ROOT)).begin()
+        return run
+
+    def close(self):
+        for run in self.opened.values():
+            run.close()
+        self.opened.clear()
+
+
+def _notebooks_in_session(session):
+    """Paths of the notebooks the selected tests of this module will open, in run order."""
+    order = []
+    for item in session.items:
+        if item.module.__name__ != __name__ or not hasattr(item, "callspec"):
+            continue
+        lesson = item.callspec.params.get("lesson")
+        if lesson is not None and lesson not in order:
+            order.append(lesson)
+    return order
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, request):
+    reason = browser_missing()
+    if reason:
+        if os.environ.get("DESCENT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"DESCENT_REQUIRE_BROWSER=1 and {reason}", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    started = time.monotonic()
+    server = JupyterLabServer(ROOT, tmp_path_factory.mktemp("jupyterlab"))
+    server.start()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            context = browser.new_context(viewport=LessonRun.VIEWPORT)
+            state = Lab(server, context, order=_notebooks_in_session(request.session))
+            try:
+                yield state
+            finally:
+                state.close()
+                context.close()
+                browser.close()
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                state.results["total seconds (server, browser, all notebooks)"] = round(
+                    time.monotonic() - started, 1)
+                (ARTIFACTS / "report.json").write_text(json.dumps(state.results, indent=2))
+    finally:
+        server.stop()
+
+
+def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_CONTROLS,
+                     screenshot_dir=ARTIFACTS):
+    """Open, Run All, check, move a control, check again, screenshot: the failures found.
+
+    The lessons and the test of the test go through this same function.
+    """
+    path = Path(path)
+    relative = path.relative_to(ROOT)
+    started = time.monotonic()
+    with lab.run(path) as run:
+        run.run_all(timeout=RUN_ALL_TIMEOUT_FOR.get(path.name, RUN_ALL_TIMEOUT))
+        report = run.read()
+        failures = check_all(report, run.notebook, min_widgets=MIN_WIDGETS, min_controls=min_controls)
+        moved, attempts = run.move_a_control(timeout=move_timeout)
+        if moved is None:
+            tried = "; ".join(attempts) or "no control found"
+            failures.append(f"{path.name}: no control, moved as a learner would, changed the plot or "
+                            f"output it drives (tried: {tried})")
+        after = run.read()  # a callback that failed shows its traceback only now
+        for failure in check_no_errors(after, run.notebook) + check_widgets(after, run.notebook):
+            if failure not in failures:
+                failures.append(failure)
+        shot = run.screenshot(screenshot_dir / f"{path.stem}.png")
+        timings = dict(run.timings)
+    if not run.file_unchanged():
+        failures.append(f"{path.name}: the browser run wrote to the notebook file (autosave?)")
+    timings["total"] = time.monotonic() - started
+    lab.results[str(relative)] = {
+        "seconds": {k: round(v, 1) for k, v in timings.items()},
+        "widgets": [w.controls for w in after.widgets],
+        "control moved": moved,
+        "failures": failures,
+        "screenshot": os.path.relpath(shot, ROOT),
+    }
+    return failures, moved, shot
+
+
+# --------------------------------------------------------------------------------------------
+# Every lesson
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "lesson",
+    LESSONS or [pytest.param(None, marks=pytest.mark.skip(reason="no notebooks/NN_*.ipynb yet"))],
+    ids=[p.stem for p in LESSONS] or ["no-lessons"],
+)
+def test_lesson_in_jupyterlab(lab, lesson, request):
+    failures, moved, shot = inspect_notebook(lab, lesson)
+    assert not failures, (f"{lesson.name} in JupyterLab ({len(failures)} problem(s); screenshot "
+                          f"{shot}):\n  " + "\n  ".join(failures))
+    if request.config.getoption("--update-screenshots"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOTS / shot.name)
+
+
+# --------------------------------------------------------------------------------------------
+# The test of the test: the same checks, on notebooks that must pass or must fail
+# --------------------------------------------------------------------------------------------
+
+def fixture(name):
+    return FIXTURES / name
+
+
+@pytest.mark.browser
+def test_checks_pass_a_good_notebook(lab):
+    # a slider driving a plot, a dropdown driving text, a tagged NotImplementedError stub,
+    # stderr text that is not an error, an empty cell
+    failures, moved, _ = inspect_notebook(lab, fixture("good.ipynb"), move_timeout=15)
+    assert failures == []
+    assert moved and "slider 'slope'" in moved
+
+
+@pytest.mark.browser
+def test_checks_catch_widgets_that_cannot_render(lab):
+    failures, _, _ = inspect_notebook(lab, fixture("broken_widget.ipynb"), move_timeout=5)
+    text = "\n".join(failures)
+    # a widget whose JavaScript module does not exist (ipywidgets shows an error view) ...
+    assert "cell 4 [3]: ('class Ghost(widgets.DOMWidget):') displays a widget that did not render" in text
+    assert "Click to show javascript error" in text
+    # ... and a widget view whose model the kernel does not know
+    assert "widget failure on the page: 'Error displaying widget: model not found'" in text
+    assert "cell 5 [4]" in text and "did not render: 'Error displaying widget: model not found'" in text
+
+
+@pytest.mark.browser
+def test_checks_catch_a_cell_that_raises(lab):
+    failures, _, _ = inspect_notebook(lab, fixture("raises.ipynb"), move_timeout=5)
+    text = "\n".join(failures)
+    assert ("cell 3 [2]: ('raise ValueError(\"this cell is broken on purpose\")') shows an error: "
+            "ValueError: this cell is broken on purpose") in text
+    assert "cell 4 [ ]: ('print(\"never reached under Run All\")') never ran" in text
+
+
+@pytest.mark.browser
+def test_checks_catch_a_slider_that_redraws_nothing(lab):
+    failures, moved, _ = inspect_notebook(lab, fixture("dead_widget.ipynb"), move_timeout=8, min_controls=1)
+    assert moved is None
+    assert len(failures) == 1 and "slider 'lr' from 0.1 to" in failures[0]
+    assert "nothing it drives changed" in failures[0]
+
+
+# Without a browser: the classification the checks rest on.
+
+TRACEBACK = """---------------------------------------------------------------------------
+NotImplementedError                       Traceback (most recent call last)
+Cell In[4], line 6
+      3     raise NotImplementedError()
+----> 6 exercise_stub()
+
+NotImplementedError: """
+
+
+def test_error_name_reads_tracebacks_and_ignores_plain_stderr():
+    assert error_name(TRACEBACK) == "NotImplementedError"
+    assert error_name(TRACEBACK.replace("NotImplementedError", "ValueError")) == "ValueError"
+    assert error_name('  Cell In[2], line 1\n    x = (\n        ^\nSyntaxError: incomplete input') == "SyntaxError"
+    assert error_name("/x/lesson.py:3: UserWarning: loss is large\n  warnings.warn(...)") is None
+    assert error_name("epoch 1/5: loss 0.52\n") is None
+
+
+def _report(cells):
+    return PageReport(name="fake.ipynb", status="idle", cells=cells, widgets=[], failure_texts=[])
+
+
+def test_stub_error_is_allowed_only_in_a_raises_exception_cell():
+    notebook = {"cells": [
+        {"cell_type": "code", "source": "stub()", "metadata": {"tags": ["raises-exception"]}},
+        {"cell_type": "code", "source": "stub()", "metadata": {}},
+        {"cell_type": "code", "source": "", "metadata": {}},
+    ]}
+    error = Output(mime=STDERR_MIME, text=TRACEBACK, in_widget=False)
+    report = _report([Cell(0, "code", "[1]:", [error]), Cell(1, "code", "[2]:", [error]),
+                      Cell(2, "code", "[ ]:", [])])
+    failures = check_no_errors(report, notebook)
+    assert len(failures) == 1 and failures[0].startswith("fake.ipynb: cell 2 [2]:")
+    assert check_all_cells_ran(report, notebook) == []  # an empty cell never gets a count
+
+
+def test_widget_failure_text_fails_the_check():
+    report = _report([])
+    report.failure_texts = ["Error displaying widget: model not found"]
+    assert any("model not found" in f for f in check_widgets(report, {"cells": []}, min_widgets=0,
+                                                             min_controls=0))

@@ -1,0 +1,209 @@
+"""Lesson 4 (mini-batch gradient descent): its exercises, demos and widgets, headless."""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from exercise_helpers import assert_question_behaves
+
+from course_lib.demos import minibatch as mb
+from course_lib.exercises import lesson4 as ex
+
+
+@pytest.fixture(scope="module")
+def line_data():
+    return mb.make_line_data(n=256, seed=0)
+
+
+# ---------------------------------------------------------------------------
+# Exercises
+# ---------------------------------------------------------------------------
+
+def test_q1_iterations():
+    results = assert_question_behaves(ex.q1, wrong_answers={
+        "one epoch": 125,
+        "examples processed": 5000,
+        "batch size × epochs": 40,
+    })
+    assert "multiply by 5" in results["one epoch"].diagnosis
+
+
+def test_q1_accepts_a_float_of_the_right_value():
+    assert ex.q1.evaluate(625.0).correct
+
+
+def test_q2_iterations_per_epoch():
+    assert_question_behaves(ex.q2, wrong_answers={
+        "round *up*": lambda n_examples, batch_size, drop_last=False: n_examples // batch_size,
+        "round *down*": lambda n_examples, batch_size, drop_last=False: math.ceil(n_examples / batch_size),
+        "whole number": lambda n_examples, batch_size, drop_last=False: n_examples / batch_size,
+    })
+
+
+def test_q3_minibatch_gradient():
+    def full_data(x, y, w, b, batch):
+        r = w * x + b - y
+        return 2 * np.mean(r * x), 2 * np.mean(r)
+
+    def divide_by_n(x, y, w, b, batch):
+        r = w * x[batch] + b - y[batch]
+        return 2 * np.sum(r * x[batch]) / len(x), 2 * np.sum(r) / len(x)
+
+    def no_two(x, y, w, b, batch):
+        r = w * x[batch] + b - y[batch]
+        return np.mean(r * x[batch]), np.mean(r)
+
+    assert_question_behaves(ex.q3, wrong_answers={
+        "not only the batch": full_data,
+        "divide by len(batch)": divide_by_n,
+        "factor 2": no_two,
+    })
+
+
+def test_q3_solution_text_is_correct():
+    namespace = {"np": np}
+    exec(ex.q3.solution_code, namespace)
+    assert ex.q3.evaluate(namespace["minibatch_gradient"]).correct
+    namespace = {"math": math}
+    exec(ex.q2.solution_code, namespace)
+    assert ex.q2.evaluate(namespace["iterations_per_epoch"]).correct
+
+
+# ---------------------------------------------------------------------------
+# Pure functions
+# ---------------------------------------------------------------------------
+
+def test_iterations_arithmetic_matches_the_dataloader():
+    assert mb.iterations_per_epoch(1000, 8) == 125
+    assert 5 * mb.iterations_per_epoch(1000, 8) == 625
+    batches = mb.make_batches(1000, 8, epochs=5, scheme="shuffle", seed=0)
+    assert len(batches) == 625
+    batches = mb.make_batches(1000, 7, epochs=1, scheme="random", seed=0)
+    assert len(batches) == 143 and len(batches[-1]) == 1000 - 142 * 7
+
+
+def test_shuffled_pass_uses_every_example_once_random_batches_miss_about_a_third():
+    shuffled = mb.usage_counts(1000, mb.make_batches(1000, 8, 1, "shuffle", seed=1))
+    assert np.all(shuffled == 1)
+    random = mb.usage_counts(1000, mb.make_batches(1000, 8, 1, "random", seed=1))
+    assert random.sum() == 1000
+    assert 0.31 < np.mean(random == 0) < 0.42          # about 1/e
+    assert random.max() >= 3
+
+
+def test_same_seed_same_run(line_data):
+    x, y = line_data
+    a = mb.minibatch_gd(x, y, batch_size=8, lr=0.1, epochs=2, seed=3)
+    b = mb.minibatch_gd(x, y, batch_size=8, lr=0.1, epochs=2, seed=3)
+    assert np.array_equal(a.w, b.w) and np.array_equal(a.loss, b.loss)
+
+
+def test_full_batch_is_gradient_descent(line_data):
+    x, y = line_data
+    run = mb.minibatch_gd(x, y, batch_size=len(x), lr=0.1, epochs=3, seed=0)
+    w, b = -2.0, 2.0
+    for k in range(3):
+        dw, db = mb.line_mse_gradient(x, y, w, b)
+        w, b = w - 0.1 * dw, b - 0.1 * db
+        assert np.isclose(run.w[k + 1], w) and np.isclose(run.b[k + 1], b)
+
+
+def test_minibatch_gd_converges_near_least_squares(line_data):
+    x, y = line_data
+    run = mb.minibatch_gd(x, y, batch_size=16, lr=0.1, epochs=20, seed=0)
+    w_best, b_best = mb.least_squares_line(x, y)
+    assert abs(run.w[-1] - w_best) < 0.15 and abs(run.b[-1] - b_best) < 0.1
+    assert run.loss[-1] < 1.05 * mb.line_mse(x, y, w_best, b_best)
+    assert run.diverged_at is None
+    assert run.examples_seen[-1] == 20 * len(x)
+
+
+def test_large_learning_rate_diverges_cleanly(line_data):
+    x, y = line_data
+    run = mb.minibatch_gd(x, y, batch_size=8, lr=3.0, epochs=4, seed=0)
+    assert run.diverged_at is not None and run.diverged_at < 64
+    assert "diverged" in run.summary()
+    assert run.updates == run.diverged_at
+    import matplotlib.pyplot as plt
+    axes = mb.plot_run(run, x, y)
+    low, high = axes[1].get_ylim()
+    assert np.isfinite(low) and np.isfinite(high) and high < 1e8
+    plt.close("all")
+
+
+def test_sweep_small_batches_win_per_example_large_per_update(line_data):
+    x, y = line_data
+    sweep = mb.batch_size_sweep(x, y, batch_sizes=(1, 8, 64, 256), lr=0.1, epochs=4, seed=0)
+    assert [sweep[b].updates for b in (1, 8, 64, 256)] == [1024, 128, 16, 4]
+    # per example seen (same 4 epochs): the smaller batches end lower
+    assert sweep[8].loss[-1] < sweep[64].loss[-1] < sweep[256].loss[-1]
+    # per update: after 4 updates, the full batch is ahead of batch size 1 ... on average over seeds
+    after_4 = {b: np.mean([mb.minibatch_gd(x, y, b, 0.1, 4, seed=s).loss[4] for s in range(5)])
+               for b in (1, 256)}
+    assert after_4[256] < after_4[1]
+
+
+def test_gradient_noise_falls_like_one_over_sqrt_b(line_data):
+    x, y = line_data
+    noise = mb.gradient_noise(x, y, 0.0, 0.0, batch_sizes=(1, 4, 16, 64), n_samples=400, seed=0)
+    values = [noise.noise[b] for b in (1, 4, 16, 64)]
+    assert values == sorted(values, reverse=True)
+    ratio = noise.noise[1] / noise.noise[64]
+    assert 5 < ratio < 12                       # √64 = 8
+    assert [noise.cost[b] for b in (1, 4, 16, 64)] == [1, 4, 16, 64]
+    full = mb.gradient_noise(x, y, 0.0, 0.0, batch_sizes=(len(x),), n_samples=5, seed=0)
+    assert full.noise[len(x)] < 1e-9
+
+
+# ---------------------------------------------------------------------------
+# Widgets, headless
+# ---------------------------------------------------------------------------
+
+def test_fit_player_plays_frames(line_data):
+    x, y = line_data
+    run = mb.minibatch_gd(x, y, batch_size=8, lr=0.1, epochs=1, seed=0)
+    player = mb.fit_player(run, x, y)
+    assert player.result == 0
+    assert player.play.max == run.updates
+    slider = player.kwargs_widgets[0]
+    slider.value = 7
+    assert player.result == 7
+    player.play.value = 12           # the Play button is linked to the slider in the browser (jslink)
+    assert slider.max == run.updates
+
+
+def test_minibatch_explorer_reruns_with_the_controls(line_data):
+    x, y = line_data
+    w = mb.minibatch_explorer(x, y)
+    controls = {c.description: c for c in w.kwargs_widgets}
+    first = w.result
+    assert first.batch_size == 8 and first.diverged_at is None
+    controls["batch size"].value = 1
+    assert w.result.batch_size == 1
+    assert w.result.updates == 8 * first.updates          # 8 times as many updates per epoch
+    controls["lr η"].value = 3.0
+    assert w.result.diverged_at is not None               # shown, not crashing
+    controls["lr η"].value = 0.1
+    controls["batches"].value = "random"
+    assert w.result.scheme == "random"
+    controls["epochs"].value = 4
+    assert w.result.updates == 4 * 256
+
+
+def test_noise_explorer_cloud_shrinks_with_batch_size(line_data):
+    x, y = line_data
+    w = mb.noise_explorer(x, y)
+    controls = {c.description: c for c in w.kwargs_widgets}
+    controls["batch size"].value = 4
+    small = w.result.noise[4]
+    controls["batch size"].value = 64
+    large = w.result.noise[64]
+    assert large < small / 2
+    controls["w"].value = 2.0
+    controls["b"].value = -1.0
+    assert np.linalg.norm(w.result.full) < 0.3            # near the minimum the full gradient is small
+    assert w.result.noise[1] > 5 * np.linalg.norm(w.result.full)
