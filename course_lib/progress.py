@@ -30,9 +30,16 @@ import time
 REDRAW_INTERVAL = 0.1   # seconds between two redraws of the live display
 
 
+def format_number(value):
+    """4 decimals (``0.4123``), or scientific notation for very large or small values (``9.6155e+98``)."""
+    if value != 0 and not 1e-3 <= abs(value) < 1e5:
+        return f"{value:.4e}"
+    return f"{value:.4f}"
+
+
 def format_logs(logs):
     """``{"loss": 0.41234, "accuracy": 0.851}`` -> ``"loss: 0.4123 - accuracy: 0.8510"``."""
-    return " - ".join(f"{name}: {value:.4f}" for name, value in logs.items())
+    return " - ".join(f"{name}: {format_number(value)}" for name, value in logs.items())
 
 
 def epoch_line(epoch, epochs, seconds, logs):
@@ -92,7 +99,7 @@ class TerminalDisplay(SilentDisplay):
             return
         self._last_redraw = now
         self.stream.write(f"\rEpoch {self.epoch}/{self.epochs} - {step}/{self.steps} - "
-                          f"loss: {mean_loss:.4f}")
+                          f"loss: {format_number(mean_loss)}")
         self.stream.flush()
 
     def end_epoch(self, epoch, logs, seconds):
@@ -128,7 +135,7 @@ class NotebookDisplay(SilentDisplay):
         self._last_redraw = now
         self.bar.value = step
         self.label.value = (f"Epoch {self.epoch}/{self.epochs} &nbsp; batch {step}/{self.steps}"
-                            f" &nbsp; loss: {mean_loss:.4f}")
+                            f" &nbsp; loss: {format_number(mean_loss)}")
 
     def end_epoch(self, epoch, logs, seconds):
         self.bar.value = self.bar.max

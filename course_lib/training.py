@@ -190,7 +190,8 @@ def train_epoch(model, loader, loss, optimizer, metrics=None, epoch=None, on_bat
     ------
     DivergenceError
         If a batch's loss is NaN or infinite (checked *before* the update,
-        so the parameters keep their last finite values).
+        so the parameters keep their last finite values). The error has
+        ``.epoch``, ``.step``, ``.loss_value`` and ``.lr``.
     """
     if isinstance(loader, tuple):
         raise TypeError("train_epoch needs a DataLoader, e.g. "
@@ -207,7 +208,10 @@ def train_epoch(model, loader, loss, optimizer, metrics=None, epoch=None, on_bat
         loss_value, grad = loss.value_and_gradient(y_batch, y_pred)
         loss_value = float(loss_value)
         if not math.isfinite(loss_value):
-            raise DivergenceError(_divergence_message(loss_value, epoch, step, steps, optimizer))
+            error = DivergenceError(_divergence_message(loss_value, epoch, step, steps, optimizer))
+            error.epoch, error.step, error.loss_value = epoch, step, loss_value
+            error.lr = getattr(optimizer, "lr", None)
+            raise error
         batch_size = len(X_batch)
         for name, function in metric_functions.items():
             metric_sums[name] += function(y_batch, y_pred) * batch_size

@@ -713,25 +713,51 @@ class LessonRun:
                       const label = box && box.querySelector('.widget-label');
                       return (label && label.textContent.trim()) || (e.textContent || '').trim() || ''; }""")
 
+    def _stable_box(self, locator, timeout=10):
+        """The element's bounding box once it stops moving (images and MathJax shift the page)."""
+        deadline = time.monotonic() + timeout
+        locator.scroll_into_view_if_needed()
+        previous, same = None, 0
+        while time.monotonic() < deadline:
+            box = locator.bounding_box()
+            same = same + 1 if box and box == previous else 0
+            if same >= 2:
+                break
+            previous = box
+            time.sleep(0.2)
+        return locator.bounding_box()
+
     def _drag_slider(self, handle):
-        """Press the handle and drag it to the other side of its track, like a mouse user."""
+        """Press the handle and drag it to the other side of its track, as a mouse user does.
+
+        Falls back to the keyboard (the handle focused, arrow keys) when the drag did not move it.
+        """
         track = handle.locator("xpath=ancestor::*[contains(@class,'noUi-target')][1]")
-        handle.scroll_into_view_if_needed()
-        box, track_box = handle.bounding_box(), track.bounding_box()
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        fraction = (x - track_box["x"]) / max(track_box["width"], 1)
-        target = track_box["x"] + track_box["width"] * (0.25 if fraction > 0.5 else 0.75)
         before = handle.get_attribute("aria-valuenow")
-        self.page.mouse.move(x, y)
-        self.page.mouse.down()
-        self.page.mouse.move(target, y, steps=3)
-        self.page.mouse.up()
-        return f"from {before} to {handle.get_attribute('aria-valuenow')}"
+        for _ in range(2):
+            box, track_box = self._stable_box(handle), self._stable_box(track)
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            fraction = (x - track_box["x"]) / max(track_box["width"], 1)
+            target = track_box["x"] + track_box["width"] * (0.25 if fraction > 0.5 else 0.75)
+            self.page.mouse.move(x, y)
+            self.page.mouse.down()
+            self.page.mouse.move(target, y, steps=3)
+            self.page.mouse.up()
+            now = handle.get_attribute("aria-valuenow")
+            if now != before:
+                return f"dragged from {before} to {now}"
+        handle.focus()
+        high = float(handle.get_attribute("aria-valuemax") or 1)
+        low = float(handle.get_attribute("aria-valuemin") or 0)
+        key = "ArrowLeft" if float(before or 0) > (low + high) / 2 else "ArrowRight"
+        for _ in range(5):
+            handle.press(key)
+        return f"moved by keyboard ({key} x5) from {before} to {handle.get_attribute('aria-valuenow')}"
 
     def _act(self, control, kind):
         if kind == "slider":
             return self._drag_slider(control)
-        control.scroll_into_view_if_needed()
+        self._stable_box(control)
         if kind == "dropdown":
             options = control.locator("option")
             current = control.input_value()

@@ -166,6 +166,7 @@ def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_C
         "seconds": {k: round(v, 1) for k, v in timings.items()},
         "widgets": [w.controls for w in after.widgets],
         "control moved": moved,
+        "controls tried": attempts,
         "failures": failures,
         "screenshot": os.path.relpath(shot, ROOT),
     }

@@ -97,3 +97,13 @@ def test_fit_by_hand_widget():
     assert better.mse == pytest.approx(better.best_mse, rel=0.05)
     assert better.best_mse <= better.mse
     assert better.best_w < 0                   # sweeter cereals get lower ratings
+
+
+def test_widgets_close_their_figures():
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    for build in (sh.lr_teaser, sh.fit_by_hand):
+        widget = build()
+        widget.children[0].value = widget.children[0].max    # an extreme setting redraws too
+    assert plt.get_fignums() == []

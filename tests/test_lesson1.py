@@ -123,3 +123,13 @@ def test_naive_log_softmax_overflows_and_library_does_not():
     assert not np.all(np.isfinite(naive))
     stable = losses.log_softmax(z)
     np.testing.assert_allclose(stable, losses.log_softmax(z - 1000.0))
+
+
+def test_widgets_close_their_figures():
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    for build in (lf.loss_explorer, lf.outlier_explorer):
+        widget = build()
+        widget.children[1].value = widget.children[1].max
+    assert plt.get_fignums() == []

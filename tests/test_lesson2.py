@@ -181,3 +181,13 @@ def test_regression_explorer_widget(wine):
     assert np.all(np.isfinite(w.result.params))
     steps.value = 1
     assert len(w.result.params) <= 2
+
+
+def test_widgets_close_their_figures(wine):
+    import matplotlib.pyplot as plt
+
+    X, y = wine
+    plt.close("all")
+    for widget in (gd.cubic_explorer(), gd.regression_explorer(X, y)):
+        widget.children[0].value = widget.children[0].max
+    assert plt.get_fignums() == []

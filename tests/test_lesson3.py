@@ -183,3 +183,15 @@ def test_hinge_explorer_widget(wine):
     assert w.result.accuracies[-1] > weak
     _control(w, "λ (regularisation)").value = 1.0               # strong regularisation shrinks w
     assert np.linalg.norm(w.result.w) < 1.0
+
+
+def test_widgets_close_their_figures(wine):
+    import matplotlib.pyplot as plt
+
+    X, y = wine
+    plt.close("all")
+    for widget in (sgd.sgd_explorer(X, y), sgd.replacement_explorer(),
+                   sgd.hinge_explorer(X, np.where(y >= 6, 1.0, -1.0))):
+        widget.children[0].value = widget.children[0].options[-1] if hasattr(widget.children[0], "options") \
+            else widget.children[0].max
+    assert plt.get_fignums() == []

@@ -304,6 +304,8 @@ def test_divergence_stops_with_epoch_step_value_and_lr_and_keeps_history():
     assert "the loss became nan at epoch 3, step 3 of 4" in message
     assert "lr=0.05" in message and "smaller" in message and "lr=0.005" in message
     assert "error.history" in message and "model.history" in message
+    assert (caught.value.epoch, caught.value.step, caught.value.lr) == (3, 3, 0.05)
+    assert math.isnan(caught.value.loss_value)
     history = caught.value.history
     assert history is model.history
     assert history.epoch == [0, 1] and len(history.history["loss"]) == 2
@@ -395,3 +397,8 @@ def test_notebook_display_updates_the_widgets(capsys):
     display.batch_done(10, 0.2)
     display.close()                                   # stopped early: the bar turns red
     assert display.bar.bar_style == "danger"
+
+
+def test_numbers_in_the_progress_line():
+    assert progress.format_logs({"loss": 9.6155e98, "mae": 0.0, "mse": 1.5e-5, "acc": 0.5}) == (
+        "loss: 9.6155e+98 - mae: 0.0000 - mse: 1.5000e-05 - acc: 0.5000")

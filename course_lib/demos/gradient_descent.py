@@ -176,6 +176,16 @@ def show(fig):
     plt.close(fig)
 
 
+def readable(widget):
+    """Give every control of an ``interactive`` widget room for its full description; return the widget."""
+    for child in widget.children:
+        if hasattr(child, "style") and hasattr(child.style, "description_width"):
+            child.style.description_width = "initial"
+        if isinstance(child, (widgets.FloatSlider, widgets.FloatLogSlider, widgets.IntSlider)):
+            child.layout.width = "460px"
+    return widget
+
+
 CUBIC_XLIM = (-1.5, 3.5)
 CUBIC_YLIM = (-6.0, 14.0)
 
@@ -243,13 +253,13 @@ def cubic_explorer():
         show(fig)
         return path
 
-    return widgets.interactive(
+    return readable(widgets.interactive(
         update,
         start=widgets.FloatSlider(value=2.0, min=-1.0, max=3.0, step=0.05, description="start x₀"),
         lr=widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.05,
                                   description="learning rate", readout_format=".3g"),
         steps=widgets.IntSlider(value=20, min=1, max=200, description="steps"),
-    )
+    ))
 
 
 # ---------------------------------------------------------------------------
@@ -350,12 +360,15 @@ def profile_loss_grid(X, y, w1, w2):
     """
     X = np.asarray(X, float)
     y = np.asarray(y, float)
-    Xc = X - X.mean(axis=0)
+    Xc = X - X.mean(axis=0)                             # centring removes the intercept
     yc = y - y.mean()
+    # mean((Xc w − yc)²) = wᵀ C w − 2 wᵀ c + v, so the whole grid costs a few array operations
+    C = Xc.T @ Xc / len(X)
+    c = Xc.T @ yc / len(X)
+    v = yc @ yc / len(X)
     W1, W2 = np.meshgrid(w1, w2)
-    W = np.stack([W1.ravel(), W2.ravel()])            # (2, G)
-    residual = Xc @ W - yc[:, None]                     # (N, G)
-    return np.mean(residual**2, axis=0).reshape(W1.shape)
+    return (C[0, 0] * W1**2 + 2 * C[0, 1] * W1 * W2 + C[1, 1] * W2**2
+            - 2 * (c[0] * W1 + c[1] * W2) + v)
 
 
 def _window(points, star):
@@ -420,9 +433,9 @@ def regression_explorer(X, y, feature_names=("x1", "x2")):
         show(fig)
         return path
 
-    return widgets.interactive(
+    return readable(widgets.interactive(
         update,
         lr=widgets.FloatLogSlider(value=0.3, base=10, min=-3, max=0.5, step=0.05,
                                   description="learning rate", readout_format=".3g"),
         steps=widgets.IntSlider(value=300, min=1, max=3000, step=1, description="steps"),
-    )
+    ))

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import losses
-from course_lib.demos.gradient_descent import show
+from course_lib.demos.gradient_descent import readable, show
 
 REGRESSION = ("mae", "mse", "huber")
 PROBABILITY = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "nll")
@@ -165,12 +165,12 @@ def loss_explorer():
         show(fig)
         return curve
 
-    return widgets.interactive(
+    return readable(widgets.interactive(
         update,
         name=widgets.Dropdown(options=list(ALL_LOSSES), value="huber", description="loss"),
         delta=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=0.6, step=0.05,
                                      description="Huber δ", readout_format=".2f"),
-    )
+    ))
 
 
 # ---------------------------------------------------------------------------
@@ -277,12 +277,12 @@ def outlier_explorer():
         show(fig)
         return effect
 
-    return widgets.interactive(
+    return readable(widgets.interactive(
         update,
         outlier=widgets.FloatSlider(value=180.0, min=10.0, max=300.0, step=1.0, description="outlier (min)"),
         delta=widgets.FloatLogSlider(value=5.0, base=10, min=-0.5, max=2, step=0.05,
                                      description="Huber δ", readout_format=".2f"),
-    )
+    ))
 
 
 # ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import data, schedules
-from course_lib.demos.gradient_descent import BLOW_UP, mse_loss, show
+from course_lib.demos.gradient_descent import readable, BLOW_UP, mse_loss, show
 
 SCHEDULES = ("constant", "1/sqrt(t)")
 
@@ -279,12 +279,11 @@ def plot_sgd_vs_gd(sgd_run, gd_run, ax=None):
         fig = ax.figure
     ax.plot(sgd_run.epochs_axis, sgd_run.losses, color="C0", lw=0.8, label="SGD (one example per update)")
     ax.plot(gd_run.epochs_axis, gd_run.losses, "o-", color="C3", label="full-batch GD (one update per epoch)")
-    finite = np.concatenate([sgd_run.losses, gd_run.losses])
-    top = min(np.quantile(finite, 0.98) * 1.2, finite.max())
-    bottom = finite.min() * 0.9
-    ax.set_ylim(bottom, top)
+    finite = np.concatenate([sgd_run.losses, gd_run.losses])   # every stored loss is finite
+    ax.set_yscale("log")
+    ax.set_ylim(finite.min() * 0.9, finite.max() * 1.5)
     ax.set_xlabel("epochs (passes over the data)")
-    ax.set_ylabel("MSE on all examples")
+    ax.set_ylabel("MSE on all examples (log scale)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return fig
@@ -304,14 +303,14 @@ def sgd_explorer(X, y):
         show(fig)
         return sgd_run
 
-    return widgets.interactive(
+    return readable(widgets.interactive(
         update,
         lr=_lr_slider(0.05),
         sampling=widgets.Dropdown(options=["without replacement", "with replacement"], description="sampling"),
         schedule=widgets.ToggleButtons(options=list(SCHEDULES), description="step size"),
         epochs=widgets.IntSlider(value=2, min=1, max=5, description="epochs"),
         seed=widgets.IntSlider(value=0, min=0, max=20, description="seed"),
-    )
+    ))
 
 
 def replacement_explorer():
@@ -335,12 +334,12 @@ def replacement_explorer():
         show(fig)
         return coverage
 
-    return widgets.interactive(
+    return readable(widgets.interactive(
         update,
         n=widgets.Dropdown(options=[10, 100, 1000, 10000, 100000], value=1000, description="examples n"),
         sampling=widgets.ToggleButtons(options=["with replacement", "without replacement"], description="sampling"),
         seed=widgets.IntSlider(value=0, min=0, max=20, description="seed"),
-    )
+    ))
 
 
 def plot_hinge(X, y, run, feature_names=("x1", "x2"), ax=None):
@@ -387,10 +386,10 @@ def hinge_explorer(X, y, feature_names=("x1", "x2")):
         show(fig)
         return run
 
-    return widgets.interactive(
+    return readable(widgets.interactive(
         update,
         lr=_lr_slider(0.5, low=-3, high=1),
         epochs=widgets.IntSlider(value=5, min=1, max=20, description="epochs"),
         lam=widgets.FloatLogSlider(value=1e-3, base=10, min=-5, max=0, step=0.25,
                                    description="λ (regularisation)", readout_format=".0e"),
-    )
+    ))

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import data
-from course_lib.demos.gradient_descent import Path1D, draw_path_1d, gradient_descent_1d, show
+from course_lib.demos.gradient_descent import readable, Path1D, draw_path_1d, gradient_descent_1d, show
 
 VALLEY_MINIMUM = 3.0
 
@@ -59,12 +59,12 @@ def lr_teaser():
         show(fig)
         return path
 
-    return widgets.interactive(
+    return readable(widgets.interactive(
         update,
         lr=widgets.FloatLogSlider(value=0.1, base=10, min=-2, max=0.2, step=0.05,
                                   description="learning rate", readout_format=".3g"),
         steps=widgets.IntSlider(value=10, min=1, max=60, description="steps"),
-    )
+    ))
 
 
 # ---------------------------------------------------------------------------
@@ -126,8 +126,8 @@ def fit_by_hand():
         show(fig)
         return fit
 
-    return widgets.interactive(
+    return readable(widgets.interactive(
         update,
         w=widgets.FloatSlider(value=0.0, min=-6.0, max=3.0, step=0.05, description="slope w"),
         b=widgets.FloatSlider(value=40.0, min=0.0, max=100.0, step=0.5, description="intercept b"),
-    )
+    ))

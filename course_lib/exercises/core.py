@@ -166,7 +166,7 @@ def _same(a, b, depth=0):
     if hasattr(a, "__dict__") and not inspect.isroutine(a) and not inspect.isclass(a) and not inspect.ismodule(a):
         return type(a) is type(b) and _same(vars(a), vars(b), depth + 1)
     try:
-        return bool(a == b)
+        return bool(a == b) or bool(a != a and b != b)  # (NaN != NaN, yet an unchanged NaN is the same)
     except Exception:  # noqa: BLE001
         return True
 
@@ -324,10 +324,6 @@ class FunctionQuestion(Question):
         cases = self.cases() if callable(self.cases) else self.cases
         return [case if isinstance(case, tuple) else (case,) for case in cases]
 
-    def _signature_text(self):
-        names = _parameter_names(self.reference, len(self.get_cases()[0]))
-        return f"{self.name}({', '.join(names)})"
-
     def _describe_case(self, index, count, args):
         names = _parameter_names(self.reference, len(args))
         parts = [f"{name} = {cmp.describe(value)}" for name, value in zip(names, args)]
@@ -366,55 +362,58 @@ class FunctionQuestion(Question):
             return Result(INCORRECT, f"`{self.key}.check` expects your function `{self.name}` itself "
                           f"(without parentheses), not {cmp.describe(answer)}.", reason="wrong type")
         cases = self.get_cases()
-        outputs = []
         for index, args in enumerate(cases, start=1):
             case_text = self._describe_case(index, len(cases), args)
             expected, error = _quietly(self.reference, *_safe_copy(args))
             if error is not None:
                 raise RuntimeError(f"the reference solution raised {cmp.exception_summary(error)} on input {index}")
-            given = _safe_copy(args)
-            got, error = _quietly(answer, *given)
-            if isinstance(error, NotImplementedError):
-                return Result(NOT_ATTEMPTED, f"`{self.name}` still raises NotImplementedError: replace "
-                              "`raise NotImplementedError()` with your code.", reason="not attempted")
-            if error is not None:
-                summary, details = _raised_message(self.name, error, case_text)
-                return Result(INCORRECT, summary, details, reason="raised")
-            if not self.allow_mutation:
-                names = _parameter_names(self.reference, len(args))
-                for name, before, after in zip(names, args, given):
-                    if not _same(before, after):
-                        return Result(
-                            INCORRECT,
-                            f"`{self.name}` changed its input `{name}` in place; a function like this must leave "
-                            f"its inputs as they were.",
-                            case_text + f"\nWork on a copy (`{name} = {name}.copy()`) or build a new array "
-                            f"instead of `{name} -= ...` / `{name}[...] = ...`.",
-                            reason="mutated",
-                        )
-            outputs.append(got)
+            got, problem = self._run_learner(answer, args, case_text)
+            if problem is not None:
+                return problem
             mismatch = self._mismatch(expected, got)
             if mismatch is not None:
-                failing = (index, args, case_text, expected, got, mismatch)
-                break
-        else:
-            return Result(CORRECT, f"`{self.name}` gives the right result on all {len(cases)} test inputs.",
-                          reason="ok")
+                return self._explain(answer, cases, args, case_text, mismatch)
+        inputs = "its test input" if len(cases) == 1 else f"all {len(cases)} test inputs"
+        return Result(CORRECT, f"`{self.name}` gives the right result on {inputs}.", reason="ok")
 
-        index, args, case_text, expected, got, mismatch = failing
-        # Carry on through the remaining cases so that a Mistake is recognised on all of them.
-        for later_args in cases[index:]:
-            later_got, error = _quietly(answer, *_safe_copy(later_args))
+    def _run_learner(self, answer, args, case_text):
+        """Call the learner's function on a copy of ``args``: ``(output, None)``, or ``(None, Result)`` if it
+        is unfinished (NotImplementedError), raised, or changed its inputs."""
+        given = _safe_copy(args)
+        got, error = _quietly(answer, *given)
+        if isinstance(error, NotImplementedError):
+            return None, Result(NOT_ATTEMPTED, f"`{self.name}` still raises NotImplementedError: replace "
+                                "`raise NotImplementedError()` with your code.", reason="not attempted")
+        if error is not None:
+            summary, details = _raised_message(self.name, error, case_text)
+            return None, Result(INCORRECT, summary, details, reason="raised")
+        if not self.allow_mutation:
+            names = _parameter_names(self.reference, len(args))
+            for name, before, after in zip(names, args, given):
+                if not _same(before, after):
+                    return None, Result(
+                        INCORRECT,
+                        f"`{self.name}` changed its input `{name}` in place; a function like this must leave "
+                        "its inputs as they were.",
+                        case_text + f"\nWork on a copy (`{name} = {name}.copy()`) or build a new array "
+                        f"instead of `{name} -= ...` / `{name}[...] = ...`.",
+                        reason="mutated",
+                    )
+        return got, None
+
+    def _explain(self, answer, cases, args, case_text, mismatch):
+        """The Result for a wrong output: a recognised Mistake (matching on *every* case) or a generic slip."""
+        outputs = []
+        for case in cases:
+            output, error = _quietly(answer, *_safe_copy(case))
             if error is not None:
                 break
-            outputs.append(later_got)
-        diagnosis = None
+            outputs.append(output)
         mistake = self._matching_mistake(cases, outputs) if len(outputs) == len(cases) else None
-        if mistake is not None:
-            diagnosis = mistake.message
-        elif self.compare is None and mismatch.kind in ("wrong values", "wrong shape"):
-            names = _parameter_names(self.reference, len(args))
-            diagnosis, _ = _quietly(cmp.generic_diagnosis, mismatch, list(zip(names, args)), self.rtol, self.atol)
+        diagnosis = mistake.message if mistake else None
+        if mistake is None and self.compare is None and mismatch.kind in ("wrong values", "wrong shape"):
+            named_args = list(zip(_parameter_names(self.reference, len(args)), args))
+            diagnosis, _ = _quietly(cmp.generic_diagnosis, mismatch, named_args, self.rtol, self.atol)
         return self._incorrect(mismatch, case_text, diagnosis, "mistake" if mistake else mismatch.kind)
 
     def _incorrect(self, mismatch, case_text, diagnosis, reason):

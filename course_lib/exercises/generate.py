@@ -234,10 +234,13 @@ def source_problems(source):
 
 def run(paths=None, check=False, root=ROOT, out=print):
     """Generate (or with ``check=True`` only compare) the student versions; return the exit code."""
-    root = Path(root)
+    root = Path(root).resolve()
     sources = [Path(p).resolve() for p in paths] if paths else find_sources(root)
     stale, written, broken = [], [], []
     for source in sources:
+        if not source.is_relative_to(root / "source") or source.suffix != ".ipynb":
+            broken.append(f"{source}: not a notebook under {root / 'source'}")
+            continue
         target = target_for(source, root)
         try:
             text = generate_text(source, root)
