@@ -310,22 +310,23 @@ class BinaryCrossentropy(Loss):
 
     def value(self, y_true, y_pred):
         __tracebackhide__ = True
-        y, z_or_p = _same_shape_pair(self.name, y_true, y_pred)
+        y, y_pred = _same_shape_pair(self.name, y_true, y_pred)
         if self.from_logits:
-            z = z_or_p
+            z = y_pred
             return _mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
-        p = np.clip(z_or_p, EPSILON, 1 - EPSILON)
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return _mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
     def gradient(self, y_true, y_pred):
         __tracebackhide__ = True
-        y, z_or_p = _same_shape_pair(self.name, y_true, y_pred)
-        n = z_or_p.dtype.type(z_or_p.size)
+        y, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        n = y_pred.dtype.type(y_pred.size)
         if self.from_logits:
-            return (_sigmoid(z_or_p) - y) / n
-        p = np.clip(z_or_p, EPSILON, 1 - EPSILON)
-        inside = p == z_or_p                       # where the clip did nothing
-        return np.where(inside, (p - y) / (p * (1 - p)), 0) / n
+            z = y_pred
+            return (_sigmoid(z) - y) / n
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        not_clipped = p == y_pred
+        return np.where(not_clipped, (p - y) / (p * (1 - p)), 0) / n
 
 
 class Hinge(Loss):

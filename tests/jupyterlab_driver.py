@@ -150,6 +150,9 @@ class JupyterLabServer:
             self.python, "-m", "jupyter", "lab", "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+            # checkpoints (JupyterLab makes one when it opens a notebook) go to the work dir,
+            # not to .ipynb_checkpoints/ folders in the repository
+            f"--FileCheckpoints.checkpoint_dir={self.workdir / 'checkpoints'}",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--allow-root")  # JupyterLab refuses to run as root without it
@@ -538,6 +541,7 @@ class LessonRun:
         self.page = None
         self.console_errors = []
         self.timings = {}
+        self._run_started = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def begin(self):
@@ -547,7 +551,6 @@ class LessonRun:
         and the kernel start are mostly waiting), then enter it when its turn comes.
         """
         if self.page is None:
-            self._begun = time.monotonic()
             self.page = self.context.new_page()
             self.page.set_viewport_size(self.VIEWPORT)
             self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
@@ -555,13 +558,20 @@ class LessonRun:
                            timeout=60_000)
         return self
 
+    def open(self):
+        """Begin (if not yet), then wait until the kernel is idle; the notebook is ready to run."""
+        if "open" not in self.timings:
+            started = time.monotonic()
+            self.begin()
+            self.page.bring_to_front()
+            self._wait_for_kernel_idle(timeout=90)
+            self._collapse_left_sidebar()
+            self.timings["open"] = time.monotonic() - started
+        return self
+
     def __enter__(self):
-        started = time.monotonic()
-        self.begin()
+        self.open()
         self.page.bring_to_front()
-        self._wait_for_kernel_idle(timeout=90)
-        self._collapse_left_sidebar()
-        self.timings["open"] = time.monotonic() - started
         return self
 
     def __exit__(self, *exc):
@@ -576,9 +586,13 @@ class LessonRun:
             self.page.close()
             self.page = None
 
-    def file_unchanged(self):
-        """The run did not write to the notebook on disk (autosave is off in the test server)."""
-        return hashlib.sha256(self.path.read_bytes()).hexdigest() == self.digest_before
+    def outputs_saved(self):
+        """Did JupyterLab save the run into the notebook file?  (Autosave is off in the test
+        server; this checks it.)  A file regenerated meanwhile without outputs does not count."""
+        if hashlib.sha256(self.path.read_bytes()).hexdigest() == self.digest_before:
+            return False
+        cells = json.loads(self.path.read_text()).get("cells", [])
+        return any(c.get("outputs") or c.get("execution_count") for c in cells if c["cell_type"] == "code")
 
     # -- helpers --------------------------------------------------------------------------------
     @property
@@ -630,12 +644,18 @@ class LessonRun:
             self.page.wait_for_selector("#jp-left-stack", state="hidden", timeout=5000)
 
     # -- Run All --------------------------------------------------------------------------------
-    def run_all(self, timeout=420):
-        """Run → Run All Cells, then wait until no cell is queued or running and the kernel is idle."""
-        started = time.monotonic()
-        self.page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Run\s*$")).first.click()
-        self.page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
-        deadline = started + timeout
+    def start_run_all(self):
+        """Run → Run All Cells (JupyterLab has no default shortcut for it); returns at once."""
+        if self._run_started is None:
+            self.open()
+            self.page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Run\s*$")).first.click()
+            self.page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+            self._run_started = time.monotonic()
+        return self
+
+    def wait_run_all(self, timeout=420):
+        """Wait until no cell is queued or running and the kernel is idle (timeout from the start)."""
+        deadline = self._run_started + timeout
         settled = 0
         state = None
         while time.monotonic() < deadline:
@@ -652,8 +672,13 @@ class LessonRun:
             running = [i + 1 for i, p in enumerate(state["prompts"] if state else []) if "*" in p]
             raise NotebookTimeout(f"{self.name}: Run All did not finish within {timeout} s "
                                   f"(code cells still running or queued: {running}; last state {state})")
+        self.timings.setdefault("run_all", time.monotonic() - self._run_started)
         self._wait_for_widgets(timeout=30)
-        self.timings["run_all"] = time.monotonic() - started
+
+    def run_all(self, timeout=420):
+        """Run All, and wait until it has finished."""
+        self.start_run_all()
+        self.wait_run_all(timeout)
 
     def _wait_for_widgets(self, timeout):
         """Widget views render asynchronously after their cell finished: wait for them to settle."""
@@ -798,6 +823,7 @@ class LessonRun:
         """The viewport, scrolled so that the cell of the first widget is at the top."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.bring_to_front()
         self.page.evaluate(
             """() => { const w = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) [data-descent-widget]');
                        const cell = w && w.closest('.jp-Cell');

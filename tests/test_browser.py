@@ -60,6 +60,7 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 RUN_ALL_TIMEOUT = 300  # seconds; a hang guard, far above a lesson's budget (60 s; lesson 6: 120 s)
 RUN_ALL_TIMEOUT_FOR = {"06_fashion_mnist.ipynb": 600}
 CONTROL_TIMEOUT = 30  # seconds for a moved control to redraw what it drives
+RUN_AHEAD = {"06_fashion_mnist.ipynb"}  # runs in a background tab from the first lesson on
 MIN_WIDGETS = 1  # rendered widgets per lesson
 MIN_CONTROLS = 2  # the lesson issues ask for at least two controls per lesson
 
@@ -70,26 +71,37 @@ MIN_CONTROLS = 2  # the lesson issues ask for at least two controls per lesson
 
 @dataclass
 class Lab:
+    """The server, the browser, and the notebooks opened or running ahead of their turn.
+
+    Two notebooks at most execute at once: the one under test, and the slowest lesson
+    (``RUN_AHEAD``), whose Run All starts in a tab of its own when the first lesson's test begins,
+    so that its long training overlaps the other lessons instead of adding to them.  Besides,
+    the next notebook's tab is opened (page load, kernel start) while the current one runs.
+    """
     server: JupyterLabServer
     context: object
     order: list = field(default_factory=list)  # the notebooks this session will open, in order
-    opened: dict = field(default_factory=dict)  # notebooks begun ahead of their turn
+    ahead: dict = field(default_factory=dict)  # notebooks begun ahead of their turn
     results: dict = field(default_factory=dict)
 
-    def run(self, path):
-        """The LessonRun for `path`, and begin the next notebook's tab while this one runs."""
-        run = self.opened.pop(path, None) or LessonRun(self.server, self.context, path.relative_to(ROOT))
+    def take(self, path):
+        """The LessonRun for `path` (maybe already open or running); look ahead for the next ones."""
+        run = self.ahead.pop(path, None) or LessonRun(self.server, self.context, path.relative_to(ROOT))
         if path in self.order:
             following = self.order[self.order.index(path) + 1:]
-            if following and following[0] not in self.opened:
-                self.opened[following[0]] = LessonRun(self.server, self.context,
-                                                      following[0].relative_to(ROOT)).begin()
+            for later in following:
+                if later.name in RUN_AHEAD and later not in self.ahead:
+                    self.ahead[later] = LessonRun(self.server, self.context,
+                                                  later.relative_to(ROOT)).start_run_all()
+            if following and following[0] not in self.ahead:
+                self.ahead[following[0]] = LessonRun(self.server, self.context,
+                                                     following[0].relative_to(ROOT)).begin()
         return run
 
     def close(self):
-        for run in self.opened.values():
+        for run in self.ahead.values():
             run.close()
-        self.opened.clear()
+        self.ahead.clear()
 
 
 def _notebooks_in_session(session):
@@ -144,8 +156,9 @@ def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_C
     path = Path(path)
     relative = path.relative_to(ROOT)
     started = time.monotonic()
-    with lab.run(path) as run:
-        run.run_all(timeout=RUN_ALL_TIMEOUT_FOR.get(path.name, RUN_ALL_TIMEOUT))
+    with lab.take(path) as run:
+        run.start_run_all()  # unless it already runs ahead of its turn
+        run.wait_run_all(timeout=RUN_ALL_TIMEOUT_FOR.get(path.name, RUN_ALL_TIMEOUT))
         report = run.read()
         failures = check_all(report, run.notebook, min_widgets=MIN_WIDGETS, min_controls=min_controls)
         moved, attempts = run.move_a_control(timeout=move_timeout)
@@ -159,8 +172,8 @@ def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_C
                 failures.append(failure)
         shot = run.screenshot(screenshot_dir / f"{path.stem}.png")
         timings = dict(run.timings)
-    if not run.file_unchanged():
-        failures.append(f"{path.name}: the browser run wrote to the notebook file (autosave?)")
+    if run.outputs_saved():
+        failures.append(f"{path.name}: JupyterLab saved the run's outputs into the notebook file")
     timings["total"] = time.monotonic() - started
     lab.results[str(relative)] = {
         "seconds": {k: round(v, 1) for k, v in timings.items()},

@@ -140,9 +140,14 @@ def test_image_browser_filters(fake_predictions):
     controls["class"].value = data.FASHION_MNIST_CLASSES[cls]
     i = w.result["index"]
     assert i is None or (labels[i] == cls and w.result["predicted"] != cls)
-    controls["position"].value = 200                                # beyond the end: the last one
+    count = len(w.result["selection"].indices)
+    assert controls["position"].max == max(count - 1, 0)           # the slider spans the selection
+    controls["position"].value = controls["position"].max
     if w.result["index"] is not None:
         assert w.result["index"] == w.result["selection"].indices[-1]
+    controls["class"].value = "all"
+    controls["misclassified only"].value = False
+    assert controls["position"].max == len(labels) - 1
 
 
 def test_image_browser_empty_selection_does_not_crash(fake_predictions):

@@ -166,8 +166,17 @@ def image_browser(images, labels, probs):
     controls = dict(
         true_class=widgets.Dropdown(options=["all"] + CLASSES, value="all", description="class"),
         only_mistakes=widgets.Checkbox(value=False, description="misclassified only"),
-        position=widgets.IntSlider(value=0, min=0, max=200, description="position"),
+        position=widgets.IntSlider(value=0, min=0, max=max(len(labels) - 1, 0), description="position"),
     )
+
+    def fit_slider_to_selection(change=None):
+        # registered before interactive's own observers, so the slider's range is right first
+        count = len(select_images(labels, preds, controls["true_class"].value,
+                                  controls["only_mistakes"].value).indices)
+        controls["position"].max = max(count - 1, 0)
+
+    controls["true_class"].observe(fit_slider_to_selection, names="value")
+    controls["only_mistakes"].observe(fit_slider_to_selection, names="value")
 
     def show(true_class, only_mistakes, position):
         sel = select_images(labels, preds, true_class, only_mistakes)

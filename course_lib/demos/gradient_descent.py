@@ -18,6 +18,7 @@ The gradient descent update, for every function here, is
     x_{t+1} = x_t − lr · f'(x_t),        t = 0, 1, ..., steps − 1.
 """
 
+import textwrap
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -176,6 +177,11 @@ def show(fig):
     plt.close(fig)
 
 
+def wrapped(text, width=85):
+    """``text`` broken into lines of at most ``width`` characters, for a plot title."""
+    return textwrap.fill(text, width)
+
+
 def readable(widget):
     """Give every control of an ``interactive`` widget room for its full description; return the widget."""
     for child in widget.children:
@@ -248,7 +254,7 @@ def cubic_explorer():
         ax.plot([4 / 3], [cubic(4 / 3)], "k*", ms=12, zorder=4)
         ax.set_xlabel("x")
         ax.set_ylabel("f(x) = x³ − 2x² + 2")
-        ax.set_title(f"lr = {lr:.3g}: {path.message}", fontsize=9, wrap=True)
+        ax.set_title(wrapped(f"lr = {lr:.3g}: {path.message}"), fontsize=9)
         ax.grid(alpha=0.3)
         show(fig)
         return path
@@ -340,7 +346,8 @@ def linear_regression_gd(X, y, lr, steps, start=None, tol=1e-4):
     if status == "diverged":
         rel = float("nan")
         message = (f"diverged after {t} steps: the loss grew from {losses_[0]:.3g} to "
-                   f"{losses_[-1]:.3g} and then overflowed -- try a smaller learning rate")
+                   f"{losses_[-1]:.3g} and the weights ran off towards infinity -- "
+                   f"try a smaller learning rate")
     else:
         rel = float(np.linalg.norm(params[-1] - theta_star) / np.linalg.norm(theta_star))
         status = "converged" if rel < tol else "moving"
@@ -428,7 +435,7 @@ def regression_explorer(X, y, feature_names=("x1", "x2")):
         ax2.set_title("loss per step", fontsize=10)
         ax2.legend(fontsize=8)
         ax2.grid(alpha=0.3)
-        fig.suptitle(f"lr = {lr:.3g}: {path.message}", fontsize=9)
+        fig.suptitle(wrapped(f"lr = {lr:.3g}: {path.message}", 130), fontsize=9)
         fig.tight_layout()
         show(fig)
         return path

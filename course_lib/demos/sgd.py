@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import data, schedules
-from course_lib.demos.gradient_descent import readable, BLOW_UP, mse_loss, show
+from course_lib.demos.gradient_descent import BLOW_UP, mse_loss, readable, show, wrapped
 
 SCHEDULES = ("constant", "1/sqrt(t)")
 
@@ -78,8 +78,8 @@ def _finish(rows, losses, per_epoch, diverged_at, label):
     rises = float(np.mean(np.diff(losses) > 0)) if steps else 0.0
     if diverged_at is not None:
         status = "diverged"
-        message = (f"{label} diverged after {diverged_at} updates (the loss overflowed): "
-                   "try a smaller learning rate")
+        message = (f"{label} diverged after {diverged_at} updates (the weights ran off towards "
+                   "infinity): try a smaller learning rate")
     else:
         status = "finished"
         message = (f"{label}: {steps} updates, final loss {losses[-1]:.4f}; "
@@ -289,6 +289,24 @@ def plot_sgd_vs_gd(sgd_run, gd_run, ax=None):
     return fig
 
 
+def plot_constant_vs_decaying(constant, decaying, best_loss, ax=None):
+    """Two SGD runs near the minimum: a constant step and a decaying one, with the minimum dashed."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 4))
+    else:
+        fig = ax.figure
+    ax.plot(constant.epochs_axis, constant.losses, lw=0.7, label="constant step size")
+    ax.plot(decaying.epochs_axis, decaying.losses, lw=0.7, label="step size η / √t")
+    ax.axhline(best_loss, color="k", ls="--", lw=1, label=f"minimum {best_loss:.4f}")
+    ax.set_ylim(best_loss * 0.98, best_loss * 1.4)
+    ax.set_xlabel("epochs")
+    ax.set_ylabel("MSE on all examples")
+    ax.set_title("near the minimum: the decaying step size calms SGD down")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
+
+
 def sgd_explorer(X, y):
     """Widget: learning rate, sampling scheme, schedule, epochs and seed for SGD vs full-batch GD."""
 
@@ -298,8 +316,8 @@ def sgd_explorer(X, y):
         fig, ax = plt.subplots(figsize=(8, 4))
         plot_sgd_vs_gd(sgd_run, gd_run, ax=ax)
         if sgd_run.status == "diverged":
-            ax.text(0.5, 0.5, sgd_run.message, transform=ax.transAxes, ha="center", color="C0", wrap=True)
-        ax.set_title(sgd_run.message, fontsize=9)
+            ax.text(0.5, 0.5, wrapped(sgd_run.message, 60), transform=ax.transAxes, ha="center", color="C0")
+        ax.set_title(wrapped(sgd_run.message), fontsize=9)
         show(fig)
         return sgd_run
 
@@ -330,7 +348,7 @@ def replacement_explorer():
         ax.set_ylim(0, 1.05)
         ax.set_xticks(k)
         ax.legend(fontsize=8)
-        ax.set_title(coverage.message, fontsize=9)
+        ax.set_title(wrapped(coverage.message), fontsize=9)
         show(fig)
         return coverage
 
@@ -381,7 +399,7 @@ def hinge_explorer(X, y, feature_names=("x1", "x2")):
         ax2.set_ylim(0, max(1.05, float(np.max(run.losses)) * 1.05))
         ax2.legend(fontsize=8)
         ax2.grid(alpha=0.3)
-        fig.suptitle(run.message, fontsize=9)
+        fig.suptitle(wrapped(run.message, 120), fontsize=9)
         fig.tight_layout()
         show(fig)
         return run

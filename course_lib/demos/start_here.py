@@ -20,7 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import data
-from course_lib.demos.gradient_descent import readable, Path1D, draw_path_1d, gradient_descent_1d, show
+from course_lib.demos.gradient_descent import (Path1D, draw_path_1d, gradient_descent_1d, readable, show,
+                                               wrapped)
 
 VALLEY_MINIMUM = 3.0
 
@@ -54,7 +55,7 @@ def lr_teaser():
         ax.plot([VALLEY_MINIMUM], [0], "k*", ms=12)
         ax.set_xlabel("x (the parameter)")
         ax.set_ylabel("f(x) = (x − 3)²  (the loss)")
-        ax.set_title(f"learning rate {lr:.3g}: {path.message}", fontsize=9)
+        ax.set_title(wrapped(f"learning rate {lr:.3g}: {path.message}"), fontsize=9)
         ax.grid(alpha=0.3)
         show(fig)
         return path
@@ -122,7 +123,7 @@ def fit_by_hand():
         ax.set_xlabel("sugars (g per serving)")
         ax.set_ylabel("rating")
         ax.legend(fontsize=8, loc="upper right")
-        ax.set_title(fit.message, fontsize=9)
+        ax.set_title(wrapped(fit.message), fontsize=9)
         show(fig)
         return fit
 
