@@ -310,8 +310,7 @@ def test_html_escapes_the_learners_text():
 
 
 def test_hints_advance_and_can_be_chosen(capsys):
-    question = make_mse_question()
-    question.key = "q1"
+    question = QuestionSet("Lesson", q1=make_mse_question()).q1
     question.hint()
     question.hint()
     question.hint()
@@ -321,7 +320,7 @@ def test_hints_advance_and_can_be_chosen(capsys):
     out = capsys.readouterr().out.splitlines()
     assert "Hint 1 of 3" in out[0] and "Hint 2 of 3" in out[1] and "Hint 3 of 3" in out[2]
     assert "Hint 3 of 3" in out[3] and "Hint 1 of 3" in out[4]
-    assert "There are 3 hints" in out[5] and "q1.hint(3)" in out[5]
+    assert "There are 3 hints" in out[5] and "ex.q1.hint(3)" in out[5]  # as the notebooks name it
     assert "No hints" in str(ValueQuestion("x", 1).hint_feedback())
 
 

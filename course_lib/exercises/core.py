@@ -211,6 +211,7 @@ class Question:
         self.hints = list(hints)
         self.solution_code = solution
         self.key = name  # the attribute name in its QuestionSet (q1, q2, ...), set by QuestionSet
+        self.call_name = name  # how the learner reaches it in a notebook (ex.q1), set by QuestionSet
         self.last_status = None  # the status of the latest check(), for progress()
         self._hints_shown = 0
 
@@ -254,15 +255,15 @@ class Question:
         """The ``Feedback`` that ``hint(level)`` shows (advances the hint counter when ``level`` is None)."""
         count = len(self.hints)
         if count == 0:
-            return Feedback("hint", f"No hints for {self.name}", f"`{self.key}.solution()` shows the answer.")
+            return Feedback("hint", f"No hints for {self.name}", f"`{self.call_name}.solution()` shows the answer.")
         if level is None:
             level = min(self._hints_shown + 1, count)
         if not isinstance(level, (int, np.integer)) or not 1 <= level <= count:
             return Feedback("hint", f"Hints for {self.name}",
                             f"There {'is' if count == 1 else 'are'} {count} hint{'s' * (count != 1)}: "
-                            f"ask for one with `{self.key}.hint(1)` ... `{self.key}.hint({count})`.")
+                            f"ask for one with `{self.call_name}.hint(1)` ... `{self.call_name}.hint({count})`.")
         self._hints_shown = max(self._hints_shown, int(level))
-        more = "" if level == count else f"  (`{self.key}.hint()` for the next one)"
+        more = "" if level == count else f"  (`{self.call_name}.hint()` for the next one)"
         return Feedback("hint", f"Hint {level} of {count} ({self.name})", self.hints[level - 1] + more)
 
     def hint(self, level=None):
@@ -357,9 +358,9 @@ class FunctionQuestion(Question):
         if isinstance(answer, str) and answer.strip() == self.name:
             answer = None  # q.check("mse") by mistake: treat like no answer, with a tip below
         if _is_not_attempted(answer):
-            return Result(NOT_ATTEMPTED, f"Write `{self.name}`, then check it with `{self.key}.check({self.name})`.")
+            return Result(NOT_ATTEMPTED, f"Write `{self.name}`, then check it with `{self.call_name}.check({self.name})`.")
         if not callable(answer):
-            return Result(INCORRECT, f"`{self.key}.check` expects your function `{self.name}` itself "
+            return Result(INCORRECT, f"`{self.call_name}.check` expects your function `{self.name}` itself "
                           f"(without parentheses), not {cmp.describe(answer)}.", reason="wrong type")
         cases = self.get_cases()
         for index, args in enumerate(cases, start=1):
@@ -460,7 +461,7 @@ class ValueQuestion(Question):
 
     def _evaluate(self, answer):
         if _is_not_attempted(answer):
-            return Result(NOT_ATTEMPTED, f"Compute `{self.name}`, then check it with `{self.key}.check({self.name})`.")
+            return Result(NOT_ATTEMPTED, f"Compute `{self.name}`, then check it with `{self.call_name}.check({self.name})`.")
         if callable(self.expected) and not isinstance(self.expected, type):
             return self._evaluate_predicate(answer)
         with np.errstate(all="ignore"):
@@ -536,7 +537,7 @@ class CustomQuestion(Question):
 
     def _evaluate(self, answer):
         if _is_not_attempted(answer):
-            return Result(NOT_ATTEMPTED, f"Build `{self.name}`, then check it with `{self.key}.check({self.name})`.")
+            return Result(NOT_ATTEMPTED, f"Build `{self.name}`, then check it with `{self.call_name}.check({self.name})`.")
         verdict, error = _quietly(self.check_answer, answer)
         if isinstance(error, NotImplementedError):
             return Result(NOT_ATTEMPTED, f"Your code still raises NotImplementedError: replace "
@@ -564,16 +565,19 @@ class QuestionSet:
     """The questions of one lesson, by name: ``questions.q1``, ``questions["q1"]``, ``progress()``.
 
     ``QuestionSet("Lesson 1: loss functions", q1=q1, q2=q2)``; each question's
-    ``key`` becomes its name here (so messages can say ``q1.hint()``).
+    ``key`` becomes its name here. The notebooks import a lesson's questions as
+    ``from course_lib.exercises import lesson1 as ex``, so messages say
+    ``ex.q1.hint()``; pass ``prefix=""`` for another convention.
     """
 
-    def __init__(self, title, **questions):
+    def __init__(self, title, prefix="ex.", **questions):
         self.title = title
         self._questions = dict(questions)
         for key, question in self._questions.items():
             if not isinstance(question, Question):
                 raise TypeError(f"{key} must be a question (FunctionQuestion, ...), not {type(question).__name__}")
             question.key = key
+            question.call_name = prefix + key
 
     def __getattr__(self, key):
         questions = self.__dict__.get("_questions", {})
