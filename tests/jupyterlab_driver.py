@@ -234,8 +234,15 @@ class JupyterLabServer:
         return f"http://127.0.0.1:{self.port}"
 
     def notebook_url(self, relative_path):
-        # ?reset: start from the default layout, not the tabs a previous session left open.
-        return f"{self.base_url}/lab/tree/{Path(relative_path).as_posix()}?reset&token={self.token}"
+        """The notebook in a workspace of its own, reset to JupyterLab's default layout.
+
+        ?reset: not the tabs a previous session left open.  A workspace per notebook: tabs that
+        share one workspace make JupyterLab redirect all but one of them to a new workspace
+        (a navigation in the middle of the test).
+        """
+        relative = Path(relative_path).as_posix()
+        workspace = re.sub(r"[^A-Za-z0-9_-]+", "-", relative)
+        return f"{self.base_url}/lab/workspaces/{workspace}/tree/{relative}?reset&token={self.token}"
 
     def api(self, method, path, timeout=10):
         request = urllib.request.Request(self.base_url + path, method=method,
@@ -506,6 +513,28 @@ def check_widgets(report, notebook, min_widgets=1, min_controls=1):
     return failures
 
 
+def check_log_console(name, entries):
+    """No error in the notebook's log console.
+
+    JupyterLab sends there what a kernel prints outside any cell: a widget callback's traceback,
+    a plot drawn outside the Output widget meant to show it.  A learner sees none of it, only a
+    counter in the status bar -- and a control that redraws nothing.
+    """
+    failures = []
+    for entry in entries:
+        ename = error_name(entry.text)
+        if ename is not None:
+            failures.append(f"{name}: the log console (outside any cell: a widget callback?) shows "
+                            f"{ename}: {_first_lines(entry.text)}")
+    return failures
+
+
+def _first_lines(text, count=8):
+    lines = [line.rstrip() for line in text.strip().splitlines() if line.strip() and set(line.strip()) != {"-"}]
+    head = " | ".join(lines[:count])
+    return head[:700] + (f" | ... | {_last_line(text)}" if len(lines) > count else "")
+
+
 def check_all(report, notebook, min_widgets=1, min_controls=1):
     return (check_page_sane(report, notebook) + check_all_cells_ran(report, notebook)
             + check_no_errors(report, notebook) + check_widgets(report, notebook, min_widgets, min_controls))
@@ -542,6 +571,7 @@ class LessonRun:
         self.console_errors = []
         self.timings = {}
         self._run_started = None
+        self.shown_widget = 0  # the widget the screenshot shows: the one moved, if any
 
     # -- lifecycle ----------------------------------------------------------------------------
     def begin(self):
@@ -600,6 +630,15 @@ class LessonRun:
         return self.page.locator(".jp-NotebookPanel:visible").first
 
     def status(self):
+        for attempt in range(3):
+            try:
+                return self._status()
+            except Exception as error:  # noqa: BLE001 - playwright.Error, without importing it here
+                if "context was destroyed" not in str(error) or attempt == 2:
+                    raise
+                self.page.wait_for_load_state("domcontentloaded")
+
+    def _status(self):
         return self.page.evaluate(
             """() => { const p = [...document.querySelectorAll('.jp-NotebookPanel')].find(
                    p => !p.classList.contains('lm-mod-hidden') && p.getClientRects().length > 0);
@@ -729,7 +768,7 @@ class LessonRun:
             ]:
                 controls = widget.locator(selector)
                 if controls.count():
-                    found.append((f"widget {w + 1}", controls.first, kind))
+                    found.append((w, controls.first, kind))
         return found
 
     def _label_of(self, control):
@@ -802,7 +841,11 @@ class LessonRun:
         output; attempts lists what was tried.
         """
         attempts = []
-        for where, control, kind in self._controls()[:max_tries]:
+        controls = self._controls()
+        if controls:
+            self.shown_widget = controls[0][0]
+        for number, control, kind in controls[:max_tries]:
+            where = f"widget {number + 1}"
             before = self.snapshot()
             label = self._label_of(control)
             try:
@@ -814,20 +857,39 @@ class LessonRun:
                 continue
             description = f"{where}: {kind} {label!r} {how}"
             if self._wait_for_change(before, timeout):
+                self.shown_widget = number
                 return description, attempts + [description + ": output changed"]
             attempts.append(description + f": nothing it drives changed within {timeout} s")
         return None, attempts
 
+    # -- the log console ----------------------------------------------------------------------------
+    def read_log_console(self):
+        """The entries of the notebook's log console (opens it: call after the screenshot)."""
+        item = self.page.locator(".jp-LogConsoleStatusItem")
+        if not item.count() or not re.search(r"\d", item.first.text_content() or "") \
+                or (item.first.text_content() or "").strip() == "0":
+            return []
+        item.first.click()
+        panel = self.page.locator(".jp-LogConsolePanel").first
+        panel.wait_for(state="visible", timeout=10_000)
+        self.page.wait_for_timeout(300)
+        entries = panel.evaluate(
+            """p => [...p.querySelectorAll('.jp-OutputArea-output')].map(o => ({
+                   mime: o.getAttribute('data-mime-type') || '', text: o.textContent || '', in_widget: false}))""")
+        return [Output(**entry) for entry in entries]
+
     # -- pictures ---------------------------------------------------------------------------------
     def screenshot(self, path):
-        """The viewport, scrolled so that the cell of the first widget is at the top."""
+        """The viewport, scrolled so that the cell of the widget moved (or the first one with
+        controls) is at the top."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.page.bring_to_front()
         self.page.evaluate(
-            """() => { const w = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) [data-descent-widget]');
+            """n => { const w = document.querySelector(
+                          `.jp-NotebookPanel:not(.lm-mod-hidden) [data-descent-widget="${n}"]`);
                        const cell = w && w.closest('.jp-Cell');
-                       if (cell) cell.scrollIntoView({block: 'start'}); }""")
+                       if (cell) cell.scrollIntoView({block: 'start'}); }""", str(self.shown_widget))
         self.page.mouse.move(0, 0)  # no hover highlight
         self.page.wait_for_timeout(400)  # let content-visibility paint the cells scrolled into view
         self.page.screenshot(path=str(path))

@@ -9,6 +9,7 @@ student versions) in headless Chromium, runs all cells and checks, per lesson:
   ``raises-exception``;
 * no "Error displaying widget" / "model not found" on the page, every displayed widget rendered,
   at least ``MIN_CONTROLS`` controls;
+* nothing in JupyterLab's log console is an error (a widget callback's traceback lands there);
 * a control moved as a learner would (a slider dragged with the mouse, a dropdown choice, a
   button click) changes the plot or output it drives;
 * JupyterLab did not write to the notebook file.
@@ -19,7 +20,7 @@ replaces ``docs/screenshots/NN_name.png``.
 
 The test of the test (``test_checks_*``) runs the same checks on the notebooks in
 ``tests/browser_fixtures/`` and asserts that they pass a good notebook and catch a widget that
-cannot render, a cell that raises, and a slider that redraws nothing.
+cannot render, a cell that raises, a slider that redraws nothing, and a callback that raises.
 
 Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the ``playwright`` package, never
 ``playwright install``.  Without them the tests skip -- unless ``DESCENT_REQUIRE_BROWSER=1``
@@ -45,6 +46,7 @@ from jupyterlab_driver import (
     browser_missing,
     check_all,
     check_all_cells_ran,
+    check_log_console,
     check_no_errors,
     check_widgets,
     error_name,
@@ -108,11 +110,12 @@ def _notebooks_in_session(session):
     """Paths of the notebooks the selected tests of this module will open, in run order."""
     order = []
     for item in session.items:
-        if item.module.__name__ != __name__ or not hasattr(item, "callspec"):
+        if getattr(item, "module", None) is None or item.module.__name__ != __name__:
             continue
-        lesson = item.callspec.params.get("lesson")
-        if lesson is not None and lesson not in order:
-            order.append(lesson)
+        notebook = (item.callspec.params.get("lesson") if hasattr(item, "callspec")
+                    else SELF_CHECK_NOTEBOOKS.get(item.originalname))
+        if notebook is not None and notebook not in order:
+            order.append(notebook)
     return order
 
 
@@ -171,6 +174,7 @@ def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_C
             if failure not in failures:
                 failures.append(failure)
         shot = run.screenshot(screenshot_dir / f"{path.stem}.png")
+        failures += check_log_console(path.name, run.read_log_console())  # after the screenshot: it opens a panel
         timings = dict(run.timings)
     if run.outputs_saved():
         failures.append(f"{path.name}: JupyterLab saved the run's outputs into the notebook file")
@@ -208,6 +212,15 @@ def test_lesson_in_jupyterlab(lab, lesson, request):
 # --------------------------------------------------------------------------------------------
 # The test of the test: the same checks, on notebooks that must pass or must fail
 # --------------------------------------------------------------------------------------------
+
+SELF_CHECK_NOTEBOOKS = {  # test -> the fixture notebook it opens (so its tab is opened ahead)
+    "test_checks_pass_a_good_notebook": FIXTURES / "good.ipynb",
+    "test_checks_catch_widgets_that_cannot_render": FIXTURES / "broken_widget.ipynb",
+    "test_checks_catch_a_cell_that_raises": FIXTURES / "raises.ipynb",
+    "test_checks_catch_a_slider_that_redraws_nothing": FIXTURES / "dead_widget.ipynb",
+    "test_checks_catch_a_callback_that_raises": FIXTURES / "callback_error.ipynb",
+}
+
 
 def fixture(name):
     return FIXTURES / name
@@ -247,8 +260,18 @@ def test_checks_catch_a_cell_that_raises(lab):
 def test_checks_catch_a_slider_that_redraws_nothing(lab):
     failures, moved, _ = inspect_notebook(lab, fixture("dead_widget.ipynb"), move_timeout=8, min_controls=1)
     assert moved is None
-    assert len(failures) == 1 and "slider 'lr' from 0.1 to" in failures[0]
+    assert len(failures) == 1 and "slider 'lr' dragged from 0.1 to" in failures[0]
     assert "nothing it drives changed" in failures[0]
+
+
+@pytest.mark.browser
+def test_checks_catch_a_callback_that_raises(lab):
+    # the traceback of an observe() callback lands in JupyterLab's log console, in no cell
+    failures, moved, _ = inspect_notebook(lab, fixture("callback_error.ipynb"), move_timeout=8, min_controls=1)
+    text = "\n".join(failures)
+    assert moved is None
+    assert "callback_error.ipynb: the log console (outside any cell: a widget callback?) shows ValueError" in text
+    assert "ValueError: callback failed for lr=" in text
 
 
 # Without a browser: the classification the checks rest on.

@@ -429,3 +429,11 @@ def test_sigmoid_and_softmax_do_not_overflow_for_extreme_inputs():
     with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is fine
         np.testing.assert_allclose(nn.Sigmoid()(x), [[0.0, 0.5, 1.0]])
         np.testing.assert_allclose(nn.Softmax()(x), [[0.0, 0.0, 1.0]])
+
+
+def test_nested_sequential_first_gives_the_input_gradient_when_asked():
+    inner = nn.Sequential(nn.Linear(2, 3, seed=0, dtype=np.float64), nn.Tanh())
+    outer = nn.Sequential(inner, nn.Linear(3, 2, seed=1, dtype=np.float64))
+    outer.needs_input_grad = True
+    errors = check_layer_gradients(outer, random((4, 2)))
+    assert "input" in errors and max(errors.values()) < TOLERANCE, errors

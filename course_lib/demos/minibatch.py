@@ -259,7 +259,7 @@ def draw_fit_frame(run, x, y, k, axes):
     if k >= 1:
         idx = run.batches[k - 1]
         ax_fit.scatter(x[idx], y[idx], s=40, color="C0", edgecolor="k", zorder=3,
-                       label=f"batch used by update {k} ({len(idx)} examples)")
+                       label=f"batch used by update {k} ({len(idx)} example{'s' if len(idx) != 1 else ''})")
     grid = np.array([-1.1, 1.1])
     ylim = _finite_limits(y, pad=0.15)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -345,16 +345,18 @@ def plot_usage(n_examples, batch_size, epochs=1, seed=0, axes=None):
 
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), sharey=True)
-    out = {}
+    out = {scheme: usage_counts(n_examples, make_batches(n_examples, batch_size, epochs, scheme, seed))
+           for scheme in ("shuffle", "random")}
+    top = max(int(c.max()) for c in out.values())
+    bins = np.arange(top + 2) - 0.5                       # one bar per count 0, 1, 2, ...
     for ax, scheme, title in zip(axes, ["shuffle", "random"],
                                  ["shuffled pass over all the data", "random batches, with replacement"]):
-        counts = usage_counts(n_examples, make_batches(n_examples, batch_size, epochs, scheme, seed))
-        out[scheme] = counts
-        bins = np.arange(counts.max() + 2) - 0.5
+        counts = out[scheme]
         ax.hist(counts, bins=bins, color="C0" if scheme == "shuffle" else "C1", rwidth=0.85)
         never = np.mean(counts == 0)
         ax.set_title(f"{title}\n{never:.0%} of the examples never used")
-        ax.set_xlabel(f"times an example is used in {epochs} epoch(s)")
+        ax.set_xticks(range(top + 1))
+        ax.set_xlabel(f"times an example is used in {epochs} epoch" + ("s" if epochs != 1 else ""))
     axes[0].set_ylabel("number of examples")
     return out
 

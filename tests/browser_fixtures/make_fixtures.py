@@ -1,4 +1,4 @@
-"""Write the browser test's fixture notebooks (run once; the .ipynb files are committed)."""
+"""Write the browser test's fixture notebooks: `cd tests/browser_fixtures && python make_fixtures.py`."""
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -76,4 +76,17 @@ save("dead_widget.ipynb", [
         "    ax.plot([0, 1, 2], [3, 1, 2])\n"
         "    plt.show()\n\n\n"
         "widgets.interactive(ignores_its_control, lr=widgets.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.01))"),
+])
+
+save("callback_error.ipynb", [
+    new_markdown_cell("# Browser-test fixture: a slider whose callback raises\n\n"
+                      "The traceback goes to JupyterLab's log console, not to any cell."),
+    new_code_cell("import ipywidgets as widgets\nfrom IPython.display import display"),
+    new_code_cell(
+        "slider = widgets.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.01, description=\"lr\")\n"
+        "shown = widgets.HTML(\"lr = 0.10\")\n\n\n"
+        "def on_change(change):\n"
+        "    raise ValueError(f\"callback failed for lr={change['new']}\")\n\n\n"
+        "slider.observe(on_change, names=\"value\")\n"
+        "display(slider, shown)"),
 ])
