@@ -5,9 +5,10 @@ The pieces, usable on their own:
 * :func:`browser_missing` -- why the browser test cannot run here (``None`` when it can).
 * :class:`JupyterLabServer` -- ``python -m jupyter lab`` on a free loopback port with a token,
   in throw-away config/runtime/settings directories; always shut down (``stop()``).
-* :class:`LessonRun` -- open one notebook in a tab, Run All, wait until every cell is done,
-  read what the page shows (:class:`PageReport`), move a control as a learner would,
-  take a screenshot, shut the notebook's kernel down.
+* :class:`LessonRun` -- open one notebook in a tab (its own JupyterLab workspace), Run All,
+  wait until every cell is done, read what the page shows (:class:`PageReport`), move a
+  control as a learner would (mouse drag, dropdown, click), take a screenshot, read the log
+  console, shut the notebook's kernel down.
 * ``check_*`` functions -- pure: they take a :class:`PageReport` (and the notebook as saved
   on disk) and return a list of failure messages, empty when the check passes.  The test of
   the test feeds them deliberately broken notebooks and asserts that they complain.
@@ -145,6 +146,7 @@ class JupyterLabServer:
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
         env.pop("JUPYTER_TOKEN", None)
         env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+        env["PYTHONFAULTHANDLER"] = "1"  # a kernel that crashes prints its Python stack to the log
         return env
 
     def command(self):
@@ -677,6 +679,20 @@ class LessonRun:
             time.sleep(0.25)
         raise NotebookTimeout(f"{self.name}: the kernel was not idle within {timeout} s (last state {last})")
 
+    def _code_cell_numbers(self, prompts):
+        """(cell number in the notebook, counting from 1, prompt) for each code cell's prompt."""
+        numbers = [i + 1 for i, cell in enumerate(self.notebook["cells"]) if cell["cell_type"] == "code"]
+        return list(zip(numbers, prompts))
+
+    def _server_log_hint(self, dialog):
+        """When the kernel died, what the server's log says (a crash message such as
+        "malloc(): ... corrupted" is printed there by the kernel process)."""
+        if "died" not in dialog and "Restarting" not in dialog:
+            return ""
+        routine = re.compile(r"\[I |\[W .*not trusted|running over TCP without encryption|^\s*$")
+        lines = [line for line in self.server.log().splitlines() if not routine.search(line)]
+        return "\nthe kernel crashed; JupyterLab's log ends:\n    " + "\n    ".join(lines[-30:])
+
     def _collapse_left_sidebar(self):
         """Give the notebook the whole width, as a learner reading a lesson would."""
         tab = self.page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
@@ -702,7 +718,10 @@ class LessonRun:
         while time.monotonic() < deadline:
             state = self.status()
             if state["dialog"]:
-                raise AssertionError(f"{self.name}: a dialog appeared during Run All: {state['dialog']!r}")
+                running = [f"cell {n} ({p})" for n, p in self._code_cell_numbers(state["prompts"]) if "*" in p]
+                raise AssertionError(f"{self.name}: a dialog appeared during Run All: {state['dialog']!r}; "
+                                     f"running or queued then: {', '.join(running[:3]) or 'none'}"
+                                     + self._server_log_hint(state["dialog"]))
             busy = state["status"] != "idle" or any("*" in p for p in state["prompts"])
             started_running = any(re.search(r"\[\d+\]", p) for p in state["prompts"])
             settled = 0 if busy or not started_running else settled + 1
@@ -710,7 +729,7 @@ class LessonRun:
                 break
             time.sleep(0.5)
         else:
-            running = [i + 1 for i, p in enumerate(state["prompts"] if state else []) if "*" in p]
+            running = [n for n, p in self._code_cell_numbers(state["prompts"] if state else []) if "*" in p]
             raise NotebookTimeout(f"{self.name}: Run All did not finish within {timeout} s "
                                   f"(code cells still running or queued: {running}; last state {state})")
         self.timings.setdefault("run_all", time.monotonic() - self._run_started)

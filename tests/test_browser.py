@@ -76,8 +76,8 @@ class Lab:
     """The server, the browser, and the notebooks opened or running ahead of their turn.
 
     Two notebooks at most execute at once: the one under test, and the slowest lesson
-    (``RUN_AHEAD``), whose Run All starts in a tab of its own when the first lesson's test begins,
-    so that its long training overlaps the other lessons instead of adding to them.  Besides,
+    (``RUN_AHEAD``), whose Run All starts in a tab of its own when the first notebook's test begins,
+    so that its long training overlaps the other notebooks instead of adding to them.  Besides,
     the next notebook's tab is opened (page load, kernel start) while the current one runs.
     """
     server: JupyterLabServer
@@ -166,7 +166,11 @@ def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_C
     started = time.monotonic()
     with lab.take(path) as run:
         run.start_run_all()  # unless it already runs ahead of its turn
-        run.wait_run_all(timeout=RUN_ALL_TIMEOUT_FOR.get(path.name, RUN_ALL_TIMEOUT))
+        try:
+            run.wait_run_all(timeout=RUN_ALL_TIMEOUT_FOR.get(path.name, RUN_ALL_TIMEOUT))
+        except AssertionError:  # a dialog, a time-out: keep a picture of the page for the reader
+            run.page.screenshot(path=str(screenshot_dir / f"{path.stem}-failed.png"))
+            raise
         report = run.read()
         failures = check_all(report, run.notebook, min_widgets=MIN_WIDGETS, min_controls=min_controls)
         moved, attempts = run.move_a_control(timeout=move_timeout)
@@ -190,7 +194,7 @@ def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_C
         "widgets": [w.controls for w in after.widgets],
         "control moved": moved,
         "controls tried": attempts,
-        "log console": [entry.text.strip().splitlines()[0][:200] for entry in log if entry.text.strip()],
+        "log console": [(error_name(entry.text) or entry.text.strip())[:200] for entry in log if entry.text.strip()],
         "failures": failures,
         "screenshot": os.path.relpath(shot, ROOT),
     }
