@@ -114,6 +114,11 @@ def main(argv):
         run([PYTHON, "-m", "course_lib.preflight"], env=env)
         return run(lab_command(extra), env=env)
     if command == "test":
+        # Two pytest workers share the two cores. Each notebook's kernel would otherwise start
+        # as many BLAS threads as there are cores, and OpenBLAS threads that spin-wait for a
+        # busy core make a 1 s epoch take 20 s. One BLAS thread per worker keeps both cores busy.
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")
+        env.setdefault("OMP_NUM_THREADS", "1")
         return run([PYTHON, "-m", "pytest", "-n", "2", "--dist", "loadfile", *extra], env=env)
     if command == "bench":
         status = 0

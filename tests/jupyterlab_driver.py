@@ -117,8 +117,11 @@ class JupyterLabServer:
     ``workdir / "jupyterlab.log"`` and quoted when it fails to start.
     """
 
-    def __init__(self, root, workdir, python=sys.executable, startup_timeout=90):
+    def __init__(self, root, workdir, python=sys.executable, startup_timeout=90, lab_settings=None):
         self.root = Path(root).resolve()
+        # {"@jupyterlab/x-extension:plugin": {...}} (overrides.json's format), on top of
+        # LAB_USER_SETTINGS; e.g. the course's own overrides from course.py
+        self.lab_settings = dict(lab_settings or {})
         self.workdir = Path(workdir)
         self.python = python
         self.startup_timeout = startup_timeout
@@ -138,7 +141,11 @@ class JupyterLabServer:
         for name, path in dirs.items():
             path.mkdir(parents=True, exist_ok=True)
             env[name] = str(path)
-        for relative, settings in LAB_USER_SETTINGS.items():
+        user_settings = {relative: dict(settings) for relative, settings in LAB_USER_SETTINGS.items()}
+        for plugin, settings in self.lab_settings.items():
+            package, name = plugin.split(":")
+            user_settings.setdefault(f"{package}/{name}.jupyterlab-settings", {}).update(settings)
+        for relative, settings in user_settings.items():
             target = dirs["JUPYTERLAB_SETTINGS_DIR"] / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(settings, indent=2))

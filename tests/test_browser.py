@@ -14,6 +14,9 @@ student versions) in headless Chromium, runs all cells and checks, per lesson:
   button click) changes the plot or output it drives;
 * JupyterLab did not write to the notebook file.
 
+JupyterLab runs with the settings course.py gives learners (its ``LAB_OVERRIDES``), plus, for
+the test only, no autosave (the run must not write into the notebooks).
+
 A screenshot of each lesson goes to ``test-artifacts/browser/`` (git-ignored); with
 ``--update-screenshots`` (``python3 course.py screenshots``) a passing lesson's screenshot also
 replaces ``docs/screenshots/NN_name.png``.
@@ -27,6 +30,7 @@ Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the ``playwright`
 (set by ``.ci/run``), where that is a failure.
 """
 
+import importlib.util
 import json
 import os
 import shutil
@@ -111,6 +115,16 @@ class Lab:
         self.ahead.clear()
 
 
+def course_lab_settings():
+    """The JupyterLab settings course.py gives learners (its LAB_OVERRIDES, which it writes to
+    the venv's overrides.json), read from course.py itself: the test then runs JupyterLab as
+    configured now, even in a .venv set up before a setting was added."""
+    spec = importlib.util.spec_from_file_location("descent_course_script", ROOT / "course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, "LAB_OVERRIDES", {})
+
+
 def _notebooks_in_session(session):
     """Paths of the notebooks the selected tests of this module will open, in run order."""
     order = []
@@ -134,7 +148,7 @@ def lab(tmp_path_factory, request):
     from playwright.sync_api import sync_playwright
 
     started = time.monotonic()
-    server = JupyterLabServer(ROOT, tmp_path_factory.mktemp("jupyterlab"))
+    server = JupyterLabServer(ROOT, tmp_path_factory.mktemp("jupyterlab"), lab_settings=course_lab_settings())
     server.start()
     try:
         with sync_playwright() as playwright:
