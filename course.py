@@ -15,7 +15,6 @@ Extra arguments after the command go to the tool it runs (jupyter lab / pytest).
 """
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -26,15 +25,6 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".descent-installed"
-
-# JupyterLab settings for the course: no news pop-up over the lesson.
-LAB_OVERRIDES = {
-    "@jupyterlab/apputils-extension:notification": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    }
-}
-
 
 def say(message):
     print(f"[descent] {message}", flush=True)
@@ -63,8 +53,15 @@ def setup():
         if run([sys.executable, "-m", "venv", VENV]) != 0:
             sys.exit("Could not create a virtual environment. On Debian/Ubuntu: "
                      "apt-get install python3-venv, then run this command again.")
-    if STAMP.exists() and STAMP.read_text() == wanted_stamp():
-        return
+    if not (STAMP.exists() and STAMP.read_text() == wanted_stamp()):
+        install_packages()
+    # The JupyterLab settings the lessons need (widget callbacks on the kernel's main thread,
+    # no news pop-up): see course_lib/jupyterlab_settings.py. Written on every start.
+    if run([PYTHON, "-m", "course_lib.jupyterlab_settings"]) != 0:
+        sys.exit("Could not write JupyterLab's settings (see the message above).")
+
+
+def install_packages():
     say("installing the course's packages (about a minute the first time)")
     steps = [
         [PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
@@ -75,9 +72,6 @@ def setup():
         if run(step) != 0:
             sys.exit("Installing the packages failed (see pip's message above). "
                      "Check your network connection to the package index and run this command again.")
-    settings = VENV / "share" / "jupyter" / "lab" / "settings"
-    settings.mkdir(parents=True, exist_ok=True)
-    (settings / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=2))
     STAMP.write_text(wanted_stamp())
 
 

@@ -226,6 +226,21 @@ def check_course_lib(expected_version=None):
     return [CheckResult("course_lib", True, f"{version} ({location})")]
 
 
+def check_jupyterlab_settings(prefix=None):
+    """The course's JupyterLab settings (widget callbacks on the kernel's main thread) are installed."""
+    from course_lib import jupyterlab_settings
+
+    missing = jupyterlab_settings.missing_settings(prefix)
+    where = jupyterlab_settings.overrides_path(prefix)
+    if missing:
+        return [CheckResult(
+            "JupyterLab settings", False, f"{where} lacks {', '.join(missing)}",
+            "run: python3 course.py setup   (conda/Binder: python -m course_lib.jupyterlab_settings)\n"
+            "then restart JupyterLab",
+        )]
+    return [CheckResult("JupyterLab settings", True, f"course settings in {where}")]
+
+
 # ---------------------------------------------------------------------------
 # Running every check
 # ---------------------------------------------------------------------------
@@ -249,6 +264,7 @@ def run_preflight(data_dir=None, requirements_path=None, show=True):
     results += _safely(check_python)
     results += _safely(check_packages, requirements_path)
     results += _safely(check_widgets_extension)
+    results += _safely(check_jupyterlab_settings)
     results += _safely(check_data, data_dir)
     results += _safely(check_course_lib)
     if show:

@@ -30,7 +30,6 @@ Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the ``playwright`
 (set by ``.ci/run``), where that is a failure.
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -116,13 +115,12 @@ class Lab:
 
 
 def course_lab_settings():
-    """The JupyterLab settings course.py gives learners (its LAB_OVERRIDES, which it writes to
-    the venv's overrides.json), read from course.py itself: the test then runs JupyterLab as
-    configured now, even in a .venv set up before a setting was added."""
-    spec = importlib.util.spec_from_file_location("descent_course_script", ROOT / "course.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, "LAB_OVERRIDES", {})
+    """The JupyterLab settings the course gives learners (course_lib.jupyterlab_settings, which
+    course.py writes to the venv's overrides.json): the test then runs JupyterLab as configured
+    now, even in an environment set up before a setting was added."""
+    from course_lib.jupyterlab_settings import LAB_OVERRIDES
+
+    return LAB_OVERRIDES
 
 
 def _notebooks_in_session(session):
