@@ -182,12 +182,7 @@ def main(argv=None):
     parser.add_argument("--examples", type=int, default=60_000,
                         help="use only the first N images (a quick smoke run; the figures "
                              "quoted are for all 60,000)")
-    parser.add_argument("--one-piece-optimizer", action="store_true",
-                        help="update the optimizer's flat buffer in one piece, on one thread "
-                             "(see optim.PARALLEL_MIN_SIZE), to see what the threads buy")
     args = parser.parse_args(argv)
-    if args.one_piece_optimizer:
-        optim.PARALLEL_MIN_SIZE = float("inf")
 
     threads = numpy_blas_threads()
     X, y = load_training_images()

@@ -57,14 +57,9 @@ A step is then a short series of whole-array operations written in place
 matter how many layers, and no temporary arrays. ``zero_grad()`` is a single
 ``grad.fill(0)``.
 
-One more speed-up, only for big buffers (a network of more than
-``PARALLEL_MIN_SIZE`` numbers): the buffer is cut into as many pieces as
-there are CPU cores (at most ``MAX_THREADS``) and the pieces are updated at
-the same time, one per thread. This is allowed because every rule is
-*elementwise*: the new value of θ[i] depends only on θ[i], grad[i] and
-state[i], so cutting the arrays gives exactly the same numbers (NumPy lets
-other threads run while it computes). Small models, as in most lessons,
-use a single piece.
+(Why not update pieces of the buffer on two threads at once? We measured it:
+during training NumPy's matrix library keeps its own threads busy on every
+core, and a second optimizer thread made whole epochs slower, not faster.)
 
 What follows for you:
 
@@ -78,8 +73,6 @@ What follows for you:
 """
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -87,8 +80,6 @@ from .errors import HyperparameterError, ShapeError, UnknownNameError
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "get"]
 
-PARALLEL_MIN_SIZE = 200_000     # buffers at least this long are updated in pieces, in threads
-MAX_THREADS = 4
 
 
 # --------------------------------------------------------------------------
@@ -176,22 +167,6 @@ class _FlatGroup:
         self.state = {}
         self.scratch = [np.empty(total, dtype=self.dtype), np.empty(total, dtype=self.dtype)]
 
-    def pieces(self):
-        """The buffers cut into pieces for the threads: a list of
-        ``(theta, grad, state, scratch)`` views, one per piece (one piece if small)."""
-        if getattr(self, "_pieces", None) is None:
-            count = _thread_count() if self.theta.size >= PARALLEL_MIN_SIZE else 1
-            # cut at multiples of 16 numbers, so that each piece starts on a 64-byte boundary
-            bounds = [(self.theta.size * k // count) // 16 * 16 for k in range(count)]
-            bounds.append(self.theta.size)
-            self._pieces = []
-            for start, stop in zip(bounds[:-1], bounds[1:]):
-                where = slice(start, stop)
-                self._pieces.append((self.theta[where], self.grad[where],
-                                     {name: array[where] for name, array in self.state.items()},
-                                     [array[where] for array in self.scratch]))
-        return self._pieces
-
     def adopt_rebound_arrays(self):
         """Copy back any ``param.data`` / ``param.grad`` someone rebound, and re-view it."""
         for param, data_view, grad_view in zip(self.params, self.data_views, self.grad_views):
@@ -204,32 +179,6 @@ class _FlatGroup:
                 else:
                     _copy_checked(grad_view, param.grad, f"{param!r}.grad")
                 param.grad = grad_view
-
-
-_thread_pool = None
-
-
-def _thread_count():
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:                       # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_THREADS))
-
-
-def _run_in_parallel(function, argument_lists):
-    """``function(*arguments)`` for each list of arguments, at the same time (threads)."""
-    global _thread_pool
-    if len(argument_lists) == 1:
-        function(*argument_lists[0])
-        return
-    if _thread_pool is None:
-        _thread_pool = ThreadPoolExecutor(max_workers=MAX_THREADS - 1,
-                                          thread_name_prefix="optimizer")
-    others = [_thread_pool.submit(function, *arguments) for arguments in argument_lists[1:]]
-    function(*argument_lists[0])                 # this thread does the first piece
-    for future in others:
-        future.result()                          # wait (and re-raise any error)
 
 
 def _copy_checked(destination, source, what):
@@ -315,8 +264,7 @@ class Optimizer:
         t = self.step_count
         for group in self._groups:
             group.adopt_rebound_arrays()
-            _run_in_parallel(self._update, [(theta, grad, state, t, scratch)
-                                            for theta, grad, state, scratch in group.pieces()])
+            self._update(group.theta, group.grad, group.state, t, group.scratch)
 
     def _update(self, theta, grad, state, t, scratch):
         raise NotImplementedError

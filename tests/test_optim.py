@@ -729,29 +729,3 @@ def test_matches_torch_optim(name, options):
     np.testing.assert_allclose(param.data, torch_param.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("name, options", [("Adam", dict(lr=0.1, amsgrad=True)),
-                                           ("AdamW", dict(lr=0.1)),
-                                           ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
-                                           ("RMSprop", dict(centered=True, momentum=0.5)),
-                                           ("Adagrad", dict(lr_decay=0.1))])
-def test_updating_in_pieces_on_threads_gives_the_same_numbers(monkeypatch, name, options):
-    rng = np.random.default_rng(2)
-    start = [rng.normal(size=(37, 5)).astype(np.float32), rng.normal(size=11).astype(np.float32)]
-    grads = [[rng.normal(size=a.shape).astype(np.float32) for a in start] for _ in range(4)]
-
-    def run(min_size, threads):
-        monkeypatch.setattr(optim, "PARALLEL_MIN_SIZE", min_size)
-        monkeypatch.setattr(optim, "_thread_count", lambda: threads)
-        params = [nn.Parameter(a.copy()) for a in start]
-        optimizer = getattr(optim, name)(params, **options)
-        for step_grads in grads:
-            for p, g in zip(params, step_grads):
-                p.grad[...] = g
-            optimizer.step()
-        return params, optimizer
-
-    one_piece, single = run(min_size=10**9, threads=1)
-    three_pieces, split = run(min_size=10, threads=3)
-    assert len(single._groups[0].pieces()) == 1 and len(split._groups[0].pieces()) == 3
-    for a, b in zip(one_piece, three_pieces):
-        np.testing.assert_array_equal(a.data, b.data)
