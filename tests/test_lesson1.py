@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from lesson_helpers import assert_source_notebook_structure
 from exercise_helpers import assert_question_behaves, assert_status
 from course_lib import losses
 from course_lib.demos import loss_functions as lf
@@ -137,18 +138,4 @@ def test_widgets_close_their_figures():
 
 def test_source_notebook_structure():
     """Committed without outputs, python3 kernelspec, widgets and checked exercises present."""
-    import json
-    import pathlib
-
-    path = pathlib.Path(__file__).resolve().parent.parent / "source" / "lessons" / "01_loss_functions.ipynb"
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
-    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in code)
-    sources = ["".join(cell["source"]) for cell in code]
-    widget_cells = [cell for cell, s in zip(code, sources)
-                    if s.strip().startswith("demo.") and any(w in s for w in ("explorer(", "fit_by_hand(", "lr_teaser("))]
-    assert len(widget_cells) >= 2
-    assert all("nbval-ignore-output" in cell["metadata"].get("tags", []) for cell in widget_cells)
-    assert sum(".check(" in s for s in sources) >= 4
-    assert sum("### BEGIN SOLUTION" in s for s in sources) >= 4
+    assert_source_notebook_structure("01_loss_functions.ipynb", min_exercises=4)
