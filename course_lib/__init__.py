@@ -16,3 +16,8 @@ Modules (each one is meant to be read):
 """
 
 __version__ = "0.1.0"
+
+# ``course_lib.save(path, state)`` / ``course_lib.load(path)``: the DESIGN's names, from serialization.
+from .serialization import load, save  # noqa: E402
+
+__all__ = ["__version__", "save", "load"]

@@ -228,3 +228,11 @@ def test_fit_after_load_checkpoint_keeps_training(tmp_path):
     assert again.optimizer.step_count == model.optimizer.step_count == 2 * 8
     assert again.evaluate(X, y, verbose=0) == model.evaluate(X, y, verbose=0)
     again.fit(X, y, batch_size=16, epochs=1, seed=1, verbose=0)
+
+
+def test_save_and_load_are_reachable_from_the_package(tmp_path):
+    import course_lib
+
+    path = tmp_path / "state.npz"
+    course_lib.save(path, {"w": np.arange(3.0)})
+    np.testing.assert_array_equal(course_lib.load(path)["w"], np.arange(3.0))
