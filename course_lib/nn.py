@@ -143,27 +143,35 @@ class Module:
         sees the new values.
         """
         __tracebackhide__ = True
+        self.check_state_dict(state)
+        for name, p in self.named_parameters():
+            p.data[...] = state[name]
+
+    def check_state_dict(self, state, source="the state dict"):
+        """Raise a clear error unless ``state`` has exactly this model's names and shapes.
+
+        ``StateDictError`` names the missing and unexpected entries; ``ShapeError``
+        names each entry whose saved shape differs from the model's. ``source``
+        (e.g. a file name) says where the state came from in the message.
+        """
+        __tracebackhide__ = True
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
+        advice = ". Build the model exactly as when it was saved."
         if missing or unexpected:
             problems = []
             if missing:
-                problems.append(f"missing from the state: {missing}")
+                problems.append(f"missing from it: {missing}")
             if unexpected:
                 problems.append(f"not in this model: {unexpected}")
-            raise StateDictError(
-                f"the state dict does not match this {type(self).__name__}: "
-                + "; ".join(problems)
-                + ". Load a state saved from a model built the same way.")
-        for name, p in params.items():
-            value = np.asarray(state[name])
-            if value.shape != p.shape:
-                raise ShapeError(
-                    f"state[{name!r}] has shape {value.shape} but the model's {name!r} "
-                    f"has shape {p.shape}. Load a state saved from a model built the same way.")
-        for name, p in params.items():
-            p.data[...] = state[name]
+            raise StateDictError(f"{source} does not fit this {type(self).__name__}: "
+                                 + "; ".join(problems) + advice)
+        wrong = [f"{name!r}: saved {np.shape(state[name])}, model {p.shape}"
+                 for name, p in params.items() if np.shape(state[name]) != p.shape]
+        if wrong:
+            raise ShapeError(f"{source} does not fit this {type(self).__name__}, shapes differ: "
+                             + "; ".join(wrong) + advice)
 
 
 def _check_grad_shape(layer, grad_output, expected_shape):

@@ -201,24 +201,9 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, **extra):
 
 
 def check_model_state(model, model_state, source="the state"):
-    """Raise a clear error unless ``model_state`` has exactly the model's names and shapes."""
-    params = dict(model.named_parameters())
-    missing = [name for name in params if name not in model_state]
-    unexpected = [name for name in model_state if name not in params]
-    if missing or unexpected:
-        problems = []
-        if missing:
-            problems.append(f"the model has {missing} which {source} lacks")
-        if unexpected:
-            problems.append(f"{source} has {unexpected} which the model lacks")
-        raise StateDictError(f"{source} does not fit this {type(model).__name__}: "
-                             + "; ".join(problems)
-                             + ". Build the model exactly as when it was saved.")
-    wrong = [f"{name!r}: saved {np.shape(model_state[name])}, model {params[name].shape}"
-             for name in params if np.shape(model_state[name]) != params[name].shape]
-    if wrong:
-        raise ShapeError(f"{source} does not fit this {type(model).__name__}, shapes differ: "
-                         + "; ".join(wrong) + ". Build the model exactly as when it was saved.")
+    """Raise a clear error unless ``model_state`` has exactly the model's names and shapes
+    (``Module.check_state_dict``, with ``source`` naming the file in the message)."""
+    model.check_state_dict(model_state, source=source)
 
 
 def load_checkpoint(path, model, optimizer=None, scheduler=None):
