@@ -39,7 +39,7 @@ SETUP_FIX = (
     "(conda / Binder: conda env update -f environment.yml)"
 )
 # Checked when there is no requirements.txt to read (e.g. course_lib installed without the repository).
-MAIN_PACKAGES = ["numpy", "matplotlib", "ipywidgets", "jupyterlab", "jupyterlab_widgets", "ipykernel"]
+MAIN_PACKAGES = ["numpy", "numba", "matplotlib", "ipywidgets", "jupyterlab", "jupyterlab_widgets", "ipykernel"]
 WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 
 

@@ -729,3 +729,78 @@ def test_matches_torch_optim(name, options):
     np.testing.assert_allclose(param.data, torch_param.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
+
+
+# ===========================================================================
+# The compiled kernels
+# ===========================================================================
+
+DECAYING_STATE_CASES = [
+    (optim.SGD, dict(lr=0.01, momentum=0.9)),
+    (optim.RMSprop, dict(lr=0.01, alpha=0.9, centered=True, momentum=0.5)),
+    (optim.Adam, dict(lr=0.01, betas=(0.9, 0.99))),
+    (optim.AdamW, dict(lr=0.01, betas=(0.9, 0.99))),
+]
+
+
+@pytest.mark.parametrize("optimizer_class, options", DECAYING_STATE_CASES)
+def test_state_that_decays_is_flushed_to_zero_not_left_subnormal(optimizer_class, options):
+    # Coordinate 0 gets one gradient, then none: its running averages shrink
+    # geometrically and would pass through float32's subnormal range
+    # (0 < |x| < 1.2e-38). Coordinate 1 keeps getting gradients (of alternating sign).
+    smallest_normal = np.finfo(np.float32).tiny
+    param32 = nn.Parameter(np.array([1.0, 1.0], dtype=np.float32))
+    param64 = nn.Parameter(np.array([1.0, 1.0], dtype=np.float64))
+    optimizers = [optimizer_class([param32], **options), optimizer_class([param64], **options)]
+    for t in range(1, 2001):
+        for param, optimizer in zip((param32, param64), optimizers):
+            param.grad[...] = (1.0 if t == 1 else 0.0, 0.5 * (-1) ** t)
+            optimizer.step()
+        for name, array in optimizers[0]._groups[0].state.items():
+            subnormal = (array != 0) & (np.abs(array) < smallest_normal)
+            assert not subnormal.any(), f"{name} is subnormal at t={t}: {array}"
+    state32 = optimizers[0]._groups[0].state
+    decaying = [name for name, array in optimizers[1]._groups[0].state.items() if array[0] != 0]
+    assert decaying, "the float64 run should still hold tiny nonzero values"
+    for name in decaying:
+        if np.abs(optimizers[1]._groups[0].state[name][0]) < smallest_normal:
+            assert state32[name][0] == 0, name          # flushed where float32 would be subnormal
+    # ... and the parameters follow the float64 run as closely as 2000 float32 steps allow.
+    np.testing.assert_allclose(param32.data, param64.data, rtol=2e-4)
+
+
+KERNEL_CASES = [
+    ("sgd_kernel", ["momentum_buffer"],
+     dict(lr=0.1, momentum=0.9, one_minus_dampening=0.7, weight_decay=0.1),
+     dict(nesterov=True, maximize=False, first_step=False)),
+    ("adagrad_kernel", ["state_sum"], dict(decayed_lr=0.1, eps=1e-10, weight_decay=0.1),
+     dict(maximize=True)),
+    ("rmsprop_kernel", ["square_avg", "grad_avg", "momentum_buffer"],
+     dict(lr=0.01, alpha=0.9, one_minus_alpha=0.1, eps=1e-8, weight_decay=0.1, momentum=0.9),
+     dict(centered=True, maximize=False)),
+    ("adam_kernel", ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
+     dict(beta1=0.9, one_minus_beta1=0.1, beta2=0.999, one_minus_beta2=0.001, step_size=1e-3,
+          eps_hat=1e-8, weight_decay=0.0, shrink=0.999),
+     dict(amsgrad=True, maximize=False)),
+]
+
+
+@pytest.mark.parametrize("kernel_name, state_names, numbers, flags", KERNEL_CASES)
+def test_compiled_kernel_gives_the_numbers_of_its_python_source(kernel_name, state_names,
+                                                                numbers, flags):
+    # The kernel a learner reads is the kernel that runs: numba's compiled
+    # version and the plain Python function (.py_func) agree.
+    kernel = getattr(optim, kernel_name)
+    rng = np.random.default_rng(0)
+    theta, grad = rng.normal(size=50), rng.normal(size=50)
+    # Valid states: sums and averages of squares positive and above the squared mean.
+    states = [4 + np.abs(rng.normal(size=50))] + [
+        0.5 * np.abs(rng.normal(size=50)) for _ in state_names[1:]]
+    runs = []
+    for function in (kernel, kernel.py_func):
+        theta_copy, state_copies = theta.copy(), [state.copy() for state in states]
+        function(theta_copy, grad, *state_copies, **flags,
+                 **optim.scalars_like(theta, **numbers))
+        runs.append([theta_copy] + state_copies)
+    for compiled_array, python_array in zip(*runs):
+        np.testing.assert_allclose(compiled_array, python_array, rtol=1e-14, atol=1e-300)
