@@ -277,9 +277,14 @@ def _as_parameter_list(params):
         raise ValueError("the optimizer got an empty parameter list: pass model.parameters() "
                          "of a model that has parameters")
     for param in unique:
-        if not np.issubdtype(np.asarray(param.data).dtype, np.floating):
-            raise TypeError(f"{param!r} holds {np.asarray(param.data).dtype} values; "
+        dtype = np.asarray(param.data).dtype
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"{param!r} holds {dtype} values; "
                             "parameters must be floating point (e.g. float32)")
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"{param!r} holds {dtype} values; the optimizers work on float32 "
+                            "and float64 parameters: convert with "
+                            "p.data = p.data.astype(np.float32) before creating the optimizer")
     return unique
 
 

@@ -226,6 +226,39 @@ def check_course_lib(expected_version=None):
     return [CheckResult("course_lib", True, f"{version} ({location})")]
 
 
+def check_engine(optimizer_name="Adam"):
+    """The engine trains: one optimizer step, which runs a compiled kernel (numba) for real.
+
+    The first run on a computer compiles the kernel (about half a second) and
+    keeps it on disk; a broken numba or llvmlite installation shows up here
+    rather than in the middle of lesson 5.
+    """
+    import time
+
+    try:
+        import numpy as np
+
+        from course_lib import nn, optim
+
+        started = time.perf_counter()
+        param = nn.Parameter(np.array([1.0, -1.0], dtype=np.float32))
+        optimizer = getattr(optim, optimizer_name)([param])
+        param.grad[...] = (0.5, -0.5)
+        optimizer.step()
+        seconds = time.perf_counter() - started
+    except Exception as error:  # noqa: BLE001 - any failure is what we report
+        return [CheckResult(
+            "engine", False, f"an optimizer step failed ({type(error).__name__}: {error})",
+            "run: python3 course.py setup   (it reinstalls numba and llvmlite at the pinned versions)\n"
+            "still failing? pip install --force-reinstall numba llvmlite, then restart the kernel",
+        )]
+    if not np.all(np.isfinite(param.data)) or not np.all(param.data != (1.0, -1.0)):
+        return [CheckResult("engine", False, f"an optimizer step gave {param.data}, not an update",
+                            "please report this to your instructor")]
+    return [CheckResult("engine", True, f"an {optimizer_name} step ran its compiled kernel "
+                                        f"({seconds:.2f} s, compiling included on a first run)")]
+
+
 def check_jupyterlab_settings(prefix=None):
     """The course's JupyterLab settings (widget callbacks on the kernel's main thread) are installed."""
     from course_lib import jupyterlab_settings
@@ -267,6 +300,7 @@ def run_preflight(data_dir=None, requirements_path=None, show=True):
     results += _safely(check_jupyterlab_settings)
     results += _safely(check_data, data_dir)
     results += _safely(check_course_lib)
+    results += _safely(check_engine)
     if show:
         print(report(results), flush=True)
     return results

@@ -483,6 +483,14 @@ def test_integer_parameters_are_refused():
         optim.SGD([nn.Parameter(np.zeros(3, dtype=np.int64))], lr=0.1)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble])
+def test_only_float32_and_float64_parameters_are_accepted(dtype):
+    if np.dtype(dtype) == np.float64:
+        pytest.skip("long double is float64 on this platform")
+    with pytest.raises(TypeError, match="float32 and float64 parameters"):
+        optim.Adam([nn.Parameter(np.ones(2, dtype=dtype))])
+
+
 def test_get_by_name_any_case():
     param = nn.Parameter(np.zeros(2))
     optimizer = optim.get("Adam", [param], lr=0.01)

@@ -29,7 +29,8 @@ def test_passes_on_this_setup(capsys):
     assert failures(results) == []
     names = [result.name for result in results]
     for expected in ["Python", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "jupyterlab_widgets",
-                     "ipykernel", "nbval", "ipywidgets front-end extension", "data files", "course_lib"]:
+                     "ipykernel", "nbval", "ipywidgets front-end extension", "data files", "course_lib",
+                     "numba", "engine"]:
         assert expected in names
     printed = capsys.readouterr().out
     assert printed.count("PASS  ") == len(results)
@@ -136,6 +137,23 @@ def test_wrong_course_lib_version_is_a_failure():
     assert "9.9.9 is expected" in result.detail and "course.py setup" in result.fix
     (result,) = preflight.check_course_lib()
     assert result.passed
+
+
+def test_engine_check_runs_an_optimizer_step():
+    (result,) = preflight.check_engine()
+    assert result.passed and "Adam step" in result.detail
+
+
+def test_a_broken_compiled_kernel_is_a_failure_with_a_fix(monkeypatch):
+    from course_lib import optim
+
+    def broken_step(self):
+        raise OSError("llvmlite.dll: the specified module could not be found")
+
+    monkeypatch.setattr(optim.Optimizer, "step", broken_step)
+    (result,) = preflight.check_engine()
+    assert not result.passed
+    assert "llvmlite.dll" in result.detail and "course.py setup" in result.fix
 
 
 def test_a_crashing_check_is_reported_not_raised(monkeypatch):
