@@ -47,9 +47,9 @@ import time
 
 import numpy as np
 
-from . import losses, optim
+from . import losses, optim, schedules
 from .data import DataLoader
-from .errors import DivergenceError, ShapeError, UnknownNameError
+from .errors import DivergenceError, HyperparameterError, ShapeError, UnknownNameError
 from .progress import make_display, format_logs
 
 __all__ = ["train_epoch", "evaluate", "fit", "evaluate_model", "predict",  # and compile()
@@ -365,13 +365,21 @@ def _check_compiled(model, method):
 
 
 def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True, seed=None,
-        verbose=1):
+        verbose=1, lr_schedule=None):
     """Train a compiled model for ``epochs`` passes over ``(X, y)``.
 
     Each epoch is one ``train_epoch`` call (then one ``evaluate`` call on
     ``validation_data`` if given). ``seed`` fixes the order of the batches
     (the same seed gives the same numbers); ``verbose`` is 0 (silent),
     1 (progress bar / live line) or 2 (one line per epoch).
+
+    ``lr_schedule`` (optional) sets ``model.optimizer.lr`` before every
+    epoch, epoch t = 1, 2, ... (the t of ``course_lib.schedules``): a
+    function ``t -> lr``, e.g. ``schedules.get("step_decay", lr=1e-3,
+    step_size=8, gamma=0.1)`` (1e-3 for epochs 1-8, then 1e-4), or a name
+    that needs no other option (``"constant"``, ``"inverse_sqrt"``), which
+    starts from the optimizer's lr. The rate each epoch used is recorded as
+    ``history.history["lr"]``.
 
     Returns
     -------
@@ -384,6 +392,7 @@ def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    scheduler = _make_scheduler(model.optimizer, lr_schedule)
     history = History(params={"epochs": int(epochs), "steps": len(loader),
                               "batch_size": int(batch_size), "verbose": verbose,
                               "shuffle": shuffle, "seed": seed})
@@ -391,6 +400,8 @@ def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True
     display = make_display(verbose, int(epochs), len(loader))
     try:
         for epoch in range(1, int(epochs) + 1):
+            if scheduler is not None and epoch > 1:
+                scheduler.step()                       # optimizer.lr = schedule(epoch)
             display.start_epoch(epoch)
             started = time.perf_counter()
             try:
@@ -408,12 +419,29 @@ def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True
                 val_logs = evaluate(model, validation_data, model.loss, metrics=model.metrics,
                                     batch_size=batch_size)
                 logs.update({"val_" + name: value for name, value in val_logs.items()})
+            if scheduler is not None:
+                logs["lr"] = scheduler.lr
             history.record(epoch - 1, logs)
             display.end_epoch(epoch, logs, time.perf_counter() - started)
     finally:
         display.close()
         model.eval()
     return history
+
+
+def _make_scheduler(optimizer, lr_schedule):
+    """A ``schedules.Scheduler`` for ``fit``'s ``lr_schedule`` (None when there is none)."""
+    if lr_schedule is None:
+        return None
+    if not (isinstance(lr_schedule, str) or callable(lr_schedule)):
+        raise TypeError(f"lr_schedule must be a function of the epoch t -> lr or a schedule "
+                        f"name, got {type(lr_schedule).__name__}")
+    try:
+        return schedules.Scheduler(optimizer, lr_schedule)
+    except HyperparameterError as error:
+        raise HyperparameterError(
+            f"{error}. In fit, a schedule name gets only lr; give the other options with "
+            f"lr_schedule=schedules.get({lr_schedule!r}, lr=..., ...)") from None
 
 
 def evaluate_model(model, X, y, batch_size=32, verbose=1):

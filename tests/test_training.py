@@ -200,6 +200,48 @@ def test_fit_returns_history_and_is_the_same_loop():
         np.testing.assert_array_equal(a.data, b.data)
 
 
+def test_fit_lr_schedule_sets_the_rate_before_each_epoch_and_records_it():
+    from course_lib import schedules
+
+    X, y = regression_data()
+    schedule = schedules.get("step_decay", lr=0.05, step_size=2, gamma=0.1)
+    model = regressor()
+    model.compile(optimizer=optim.Adam(model, lr=0.05), loss="mse")
+    history = model.fit(X, y, batch_size=8, epochs=5, seed=4, verbose=0, lr_schedule=schedule)
+    assert history.history["lr"] == pytest.approx([0.05, 0.05, 0.005, 0.005, 0.0005])
+
+    # the same numbers as the explicit loop that changes optimizer.lr by hand
+    twin = regressor()
+    optimizer = optim.Adam(twin, lr=0.05)
+    loader = DataLoader(X, y, 8, seed=4)
+    for epoch in range(1, 6):
+        optimizer.lr = schedule(epoch)
+        logs = training.train_epoch(twin, loader, "mse", optimizer)
+        assert history.history["loss"][epoch - 1] == logs["loss"]
+    for a, b in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_fit_lr_schedule_by_name_starts_from_the_optimizers_lr():
+    X, y = regression_data()
+    model = regressor()
+    model.compile(optimizer=optim.SGD(model, lr=0.04), loss="mse")
+    history = model.fit(X, y, epochs=4, verbose=0, lr_schedule="inverse_sqrt")
+    assert history.history["lr"] == pytest.approx([0.04 / math.sqrt(t) for t in (1, 2, 3, 4)])
+
+
+def test_fit_lr_schedule_errors_say_how_to_give_options():
+    X, y = regression_data()
+    model = regressor()
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(HyperparameterError, match=r"total_steps.*schedules\.get\('cosine'"):
+        model.fit(X, y, epochs=1, verbose=0, lr_schedule="cosine")
+    with pytest.raises(UnknownNameError, match="valid names"):
+        model.fit(X, y, epochs=1, verbose=0, lr_schedule="warmup")
+    with pytest.raises(TypeError, match="function of the epoch"):
+        model.fit(X, y, epochs=1, verbose=0, lr_schedule=0.1)
+
+
 def test_fit_calls_train_epoch(monkeypatch):
     calls = []
     real = training.train_epoch
