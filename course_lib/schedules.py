@@ -127,7 +127,10 @@ def get(name, **options):
     """
     if callable(name):
         return name
-    if not isinstance(name, str) or name.lower() not in SCHEDULES:
+    if not isinstance(name, str):
+        raise TypeError(f"a schedule must be a name such as 'cosine' or a function of the "
+                        f"epoch (or step) t -> lr, got {type(name).__name__}")
+    if name.lower() not in SCHEDULES:
         raise UnknownNameError(f"unknown schedule {name!r}; valid names are: "
                                + ", ".join(repr(known) for known in SCHEDULES))
     function = SCHEDULES[name.lower()]

@@ -433,9 +433,6 @@ def _make_scheduler(optimizer, lr_schedule):
     """A ``schedules.Scheduler`` for ``fit``'s ``lr_schedule`` (None when there is none)."""
     if lr_schedule is None:
         return None
-    if not (isinstance(lr_schedule, str) or callable(lr_schedule)):
-        raise TypeError(f"lr_schedule must be a function of the epoch t -> lr or a schedule "
-                        f"name, got {type(lr_schedule).__name__}")
     try:
         return schedules.Scheduler(optimizer, lr_schedule)
     except HyperparameterError as error:

@@ -82,6 +82,11 @@ def test_unknown_schedule_lists_the_valid_names():
         assert name in message
 
 
+def test_a_schedule_that_is_neither_a_name_nor_a_function_is_a_type_error():
+    with pytest.raises(TypeError, match="name such as 'cosine' or a function .* got float"):
+        schedules.get(0.1)
+
+
 def test_scheduler_sets_the_optimizer_learning_rate_per_epoch():
     optimizer = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1)
     scheduler = schedules.Scheduler(optimizer, "step", step_size=2, gamma=0.5)
