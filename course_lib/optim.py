@@ -66,18 +66,19 @@ writes all 670,000 numbers of the Fashion-MNIST network, and the step took
 longer than the forward and backward passes together. ``@numba.njit``
 compiles the loop below each class to machine code, which reads each number
 once and writes it once: Adam's step for that network went from 1.9 ms to
-0.4-0.5 ms (measured with ``benchmarks/bench_mlp.py``'s network). The loop is also the formula exactly as the
-docstring writes it, one coordinate at a time. (Without the decorator it is
-ordinary Python that gives the same numbers, only slowly: NumPy's rule of
-"no Python loops over array elements" still holds everywhere else.)
+0.4-0.5 ms (measured with ``benchmarks/bench_mlp.py``'s network). The loop
+is also the formula exactly as the docstring writes it, one coordinate at a
+time. (Without the decorator it is ordinary Python that gives the same
+numbers, only slowly: NumPy's rule of "no Python loops over array elements"
+still holds everywhere else.)
 
-One detail you will see in every kernel: ``flush_subnormal(x)``. A running
-average whose gradient has been 0 for a long time (Adam's m for a weight on
-an always-black pixel) shrinks by β each step: 1e-4, 1e-5, ... until it is
-smaller than the smallest normal float32, 1.2e-38. Such *subnormal* numbers
-make each multiplication by them ~15x slower on most CPUs; before the flush,
-Adam's steps in the benchmark's second epoch took 2.6x as long as in its first. The flush
-sets them to exactly 0. Their effect on θ was far below float32 precision
+One detail you will see in every kernel: ``flush_subnormal(x, smallest_normal)``.
+A running average whose gradient has been 0 for a long time (Adam's m for a
+weight on an always-black pixel) shrinks by β each step: 1e-4, 1e-5, ...
+until it is smaller than the smallest normal float32, 1.2e-38. Such
+*subnormal* numbers make each multiplication by them ~15x slower on most
+CPUs; before the flush, Adam's steps in the benchmark's second epoch took
+2.6x as long as in its first. The flush sets them to exactly 0. Their effect on θ was far below float32 precision
 (lr · 1e-38 / √v ≪ the spacing of floats near θ), so no parameter changes.
 
 What follows for you:
