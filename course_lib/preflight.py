@@ -231,7 +231,7 @@ def check_engine(optimizer_name="Adam"):
 
     The first run on a computer compiles the kernel (about half a second) and
     keeps it on disk; a broken numba or llvmlite installation shows up here
-    rather than in the middle of lesson 5.
+    rather than in the middle of lesson 6.
     """
     import time
 

@@ -62,10 +62,10 @@ FIXTURES = Path(__file__).resolve().parent / "browser_fixtures"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
-RUN_ALL_TIMEOUT = 300  # seconds; a hang guard, far above a lesson's budget (60 s; lesson 6: 120 s)
-RUN_ALL_TIMEOUT_FOR = {"06_fashion_mnist.ipynb": 600}
+RUN_ALL_TIMEOUT = 300  # seconds; a hang guard, far above a lesson's budget (60 s; lesson 7: 120 s)
+RUN_ALL_TIMEOUT_FOR = {"07_fashion_mnist.ipynb": 600}
 CONTROL_TIMEOUT = 30  # seconds for a moved control to redraw what it drives
-RUN_AHEAD = {"06_fashion_mnist.ipynb"}  # runs in a background tab from the first lesson on
+RUN_AHEAD = {"07_fashion_mnist.ipynb"}  # runs in a background tab from the first lesson on
 MIN_WIDGETS = 1  # rendered widgets per lesson
 MIN_CONTROLS = 2  # the lesson issues ask for at least two controls per lesson
 

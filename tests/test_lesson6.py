@@ -1,4 +1,4 @@
-"""Lesson 6 (the Fashion-MNIST classifier): exercises, demos, widgets, and the accuracy targets."""
+"""Lesson 6 (momentum, RMSProp, Adam): its exercises, demos and widgets, headless."""
 
 import matplotlib
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from exercise_helpers import assert_question_behaves
 
-from course_lib import data, losses, nn, optim, serialization
-from course_lib.demos import fashion
+from course_lib import nn, optim
+from course_lib.demos import optimizers as op
 from course_lib.exercises import lesson6 as ex
 
 # ---------------------------------------------------------------------------
@@ -17,214 +17,215 @@ from course_lib.exercises import lesson6 as ex
 # ---------------------------------------------------------------------------
 
 
-def test_q1_count_parameters():
-    results = assert_question_behaves(ex.q1, wrong_answers={
-        "only the weights": lambda layer_sizes: sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:])),
-        "*input* a bias": lambda layer_sizes: sum(a * b + a for a, b in zip(layer_sizes[:-1], layer_sizes[1:])),
-        "one bias per layer": lambda layer_sizes: sum(a * b + 1 for a, b in zip(layer_sizes[:-1], layer_sizes[1:])),
+def test_q1_momentum_step():
+    assert_question_behaves(ex.q1, wrong_answers={
+        "exponential-average form": lambda param, grad, velocity, lr, momentum: (
+            param - lr * (momentum * velocity + (1 - momentum) * grad),
+            momentum * velocity + (1 - momentum) * grad),
+        "old velocity": lambda param, grad, velocity, lr, momentum: (
+            param - lr * velocity, momentum * velocity + grad),
+        "other convention": lambda param, grad, velocity, lr, momentum: (
+            param - lr * (momentum * velocity + grad), -lr * (momentum * velocity + grad)),
     })
-    assert "7,850" in results["only the weights"].diagnosis
-    assert ex.count_parameters_reference([784, 10]) == 7850
-    assert ex.count_parameters_reference([784, 256, 10]) == 203530
 
 
-def test_q1_reference_agrees_with_the_engine():
-    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256, seed=0), nn.ReLU(), nn.Linear(256, 10, seed=1))
-    assert sum(p.data.size for p in model.parameters()) == ex.count_parameters_reference([784, 256, 10])
-
-
-def test_q2_accuracy():
+def test_q2_rmsprop_step():
     assert_question_behaves(ex.q2, wrong_answers={
-        "axis 0": lambda logits, labels: np.mean(np.argmax(logits, axis=0) == labels),
-        "*fraction*": lambda logits, labels: np.sum(np.argmax(logits, axis=1) == labels),
-        "error rate": lambda logits, labels: np.mean(np.argmax(logits, axis=1) != labels),
+        "swapped": lambda param, grad, square_avg, lr, alpha, eps=1e-8: (
+            param - lr * grad / (np.sqrt(alpha * grad ** 2 + (1 - alpha) * square_avg) + eps),
+            alpha * grad ** 2 + (1 - alpha) * square_avg),
+        "square root is missing": lambda param, grad, square_avg, lr, alpha, eps=1e-8: (
+            param - lr * grad / (alpha * square_avg + (1 - alpha) * grad ** 2 + eps),
+            alpha * square_avg + (1 - alpha) * grad ** 2),
+        "inside the square root": lambda param, grad, square_avg, lr, alpha, eps=1e-8: (
+            param - lr * grad / np.sqrt(alpha * square_avg + (1 - alpha) * grad ** 2 + eps),
+            alpha * square_avg + (1 - alpha) * grad ** 2),
     })
 
 
-def test_q3_confusion_matrix():
-    def transposed(y_true, y_pred, n_classes):
-        cm = np.zeros((n_classes, n_classes), dtype=int)
-        for t, p in zip(y_true, y_pred):
-            cm[p, t] += 1
-        return cm
+def _adam(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, t_used=None, correct=True, root=True):
+    beta1, beta2 = betas
+    t_used = t if t_used is None else t_used
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    m_hat = m / (1 - beta1 ** t_used) if correct else m
+    v_hat = v / (1 - beta2 ** t_used) if correct else v
+    return param - lr * m_hat / ((np.sqrt(v_hat) if root else v_hat) + eps), m, v
 
-    def buffered(y_true, y_pred, n_classes):
-        cm = np.zeros((n_classes, n_classes), dtype=int)
-        cm[y_true, y_pred] += 1
-        return cm
 
-    def sized_by_labels(y_true, y_pred, n_classes):
-        n = max(y_true.max(), y_pred.max()) + 1
-        cm = np.zeros((n, n), dtype=int)
-        np.add.at(cm, (y_true, y_pred), 1)
-        return cm
-
+def test_q3_adam_step():
     assert_question_behaves(ex.q3, wrong_answers={
-        "swapped": transposed,
-        "np.add.at": buffered,
-        "n_classes × n_classes": sized_by_labels,
+        "off by one": lambda param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8:
+            _adam(param, grad, m, v, t, lr, betas, eps, t_used=t + 1),
+        "no bias correction": lambda param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8:
+            _adam(param, grad, m, v, t, lr, betas, eps, correct=False),
+        "square root of v̂ is missing": lambda param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8:
+            _adam(param, grad, m, v, t, lr, betas, eps, root=False),
     })
+
+
+def test_q3_returning_corrected_moments_is_wrong():
+    def returns_hats(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        beta1, beta2 = betas
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad ** 2
+        m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+        return param - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat
+
+    result = ex.q3.evaluate(returns_hats)
+    assert result.status == "incorrect" and "new_m" in result.message
+
+
+def test_q3_reference_is_the_engines_adam_over_many_steps():
+    """Chaining the reference step for step equals running optim.Adam."""
+    rng = np.random.default_rng(0)
+    theta = nn.Parameter(rng.normal(size=5))
+    adam = optim.Adam([theta], lr=0.01, betas=(0.8, 0.99))
+    param, m, v = theta.data.copy(), np.zeros(5), np.zeros(5)
+    for t in range(1, 21):
+        g = rng.normal(size=5)
+        adam.zero_grad()
+        theta.grad[...] = g
+        adam.step()
+        param, m, v = ex.adam_step_reference(param, g, m, v, t, lr=0.01, betas=(0.8, 0.99))
+        assert np.allclose(param, theta.data, rtol=1e-12, atol=1e-14)
+
+
+def test_q4_first_step_uncorrected():
+    results = assert_question_behaves(ex.q4, wrong_answers={
+        "*with* bias correction": 0.01,
+        "division by √v": 0.004,
+    })
+    assert ex.q4.evaluate(0.0316).correct
 
 
 def test_solution_texts_are_correct():
-    for question, name in [(ex.q1, "count_parameters"), (ex.q2, "accuracy"), (ex.q3, "confusion_matrix")]:
+    for question, name in [(ex.q1, "momentum_step"), (ex.q2, "rmsprop_step"), (ex.q3, "adam_step")]:
         namespace = {"np": np}
         exec(question.solution_code, namespace)
         assert question.evaluate(namespace[name]).correct, name
+    namespace = {"np": np}
+    exec(ex.q4.solution_code, namespace)
+    assert ex.q4.evaluate(namespace["first_step_uncorrected"]).correct
 
 
 # ---------------------------------------------------------------------------
 # Pure functions
 # ---------------------------------------------------------------------------
 
-def test_confusion_matrix_and_normalisation():
-    y_true = np.array([0, 0, 1, 2, 2, 2])
-    y_pred = np.array([0, 1, 1, 2, 0, 2])
-    cm = fashion.confusion_matrix(y_true, y_pred, n_classes=4)
-    assert cm.tolist() == [[1, 1, 0, 0], [0, 1, 0, 0], [1, 0, 2, 0], [0, 0, 0, 0]]
-    by_true = fashion.normalize_confusion(cm, "true")
-    assert np.allclose(by_true.sum(axis=1), [1, 1, 1, 0])          # empty class: zeros, not NaN
-    by_pred = fashion.normalize_confusion(cm, "pred")
-    assert np.allclose(by_pred.sum(axis=0), [1, 1, 1, 0])
-    assert np.array_equal(fashion.normalize_confusion(cm, "counts"), cm)
+def test_adam_first_steps_matches_optim_adam():
+    grads = np.array([1.0, -0.5, 2.0, 0.1, 0.1, 3.0])
+    by_hand = op.adam_first_steps(grads, lr=0.01, betas=(0.9, 0.99))
+    theta = nn.Parameter(np.zeros(1))
+    adam = optim.Adam([theta], lr=0.01, betas=(0.9, 0.99))
+    for t, g in enumerate(grads):
+        before = theta.data.copy()
+        adam.zero_grad()
+        theta.grad[...] = g
+        adam.step()
+        assert np.isclose(theta.data[0] - before[0], by_hand.step[t], rtol=1e-10)
 
 
-def test_most_confident_mistakes_are_wrong_and_sorted():
-    rng = np.random.default_rng(0)
-    probs = losses.softmax(rng.normal(size=(200, 10)) * 3)
-    y = rng.integers(0, 10, size=200)
-    idx = fashion.most_confident_mistakes(probs, y, k=9)
-    pred = probs.argmax(axis=1)
-    assert len(idx) == 9 and np.all(pred[idx] != y[idx])
-    confidence = probs[idx, pred[idx]]
-    assert np.all(np.diff(confidence) <= 0)
-    wrong = pred != y
-    assert confidence[0] == probs[wrong].max(axis=1).max()
+def test_bias_correction_numbers():
+    grads = np.ones(5)
+    corrected = op.adam_first_steps(grads, lr=0.01)
+    uncorrected = op.adam_first_steps(grads, lr=0.01, bias_correction=False)
+    assert np.allclose(corrected.m_hat, 1.0) and np.allclose(corrected.v_hat, 1.0)
+    assert np.allclose(corrected.step, -0.01)
+    assert np.isclose(uncorrected.m[0], 0.1) and np.isclose(uncorrected.v[0], 0.001)
+    assert np.isclose(uncorrected.step[0], -0.01 * 0.1 / np.sqrt(0.001))       # 3.16 η: too large
+    # with beta1 == beta2 the uncorrected first step is too small instead
+    same = op.adam_first_steps(grads, lr=0.01, betas=(0.9, 0.9), bias_correction=False)
+    assert abs(same.step[0]) < 0.01
+    assert "step (uncorrected)" in op.adam_steps_table(grads)
 
 
-def test_select_images():
-    y = np.array([0, 1, 1, 2, 1])
-    pred = np.array([0, 1, 0, 2, 2])
-    assert fashion.select_images(y).indices.tolist() == [0, 1, 2, 3, 4]
-    name = data.FASHION_MNIST_CLASSES[1]
-    assert fashion.select_images(y, pred, name).indices.tolist() == [1, 2, 4]
-    assert fashion.select_images(y, pred, name, only_mistakes=True).indices.tolist() == [2, 4]
-    assert fashion.select_images(y, pred, "all", only_mistakes=True).indices.tolist() == [2, 4]
+def test_paths_use_the_engine_and_show_each_optimizers_character():
+    bowl = op.compare_optimizers("bowl")
+    for label in op.OPTIMIZERS:
+        assert bowl[label].diverged_at is None
+        assert bowl[label].values[-1] < bowl[label].values[0] / 100
+    # momentum beats plain SGD on the ill-conditioned bowl, RMSProp beats both
+    assert bowl["momentum"].values[-1] < bowl["SGD"].values[-1]
+    assert bowl["RMSProp"].values[-1] < bowl["momentum"].values[-1]
+    rosen = op.compare_optimizers("rosenbrock")
+    finals = {label: rosen[label].values[-1] for label in op.OPTIMIZERS}
+    assert min(finals, key=finals.get) == "Adam"
+    assert finals["momentum"] < finals["SGD"]
+    assert np.linalg.norm(rosen["Adam"].points[-1] - np.array([1.0, 1.0])) < 0.3
+
+
+def test_path_is_the_optimizer_run_by_hand():
+    surface = op.ill_conditioned_bowl(25)
+    path = op.optimizer_path(surface, "sgd", steps=3, lr=0.01, momentum=0.9)
+    theta, v = surface.start.copy(), np.zeros(2)
+    for k in range(3):
+        v = 0.9 * v + surface.gradient(theta)
+        theta = theta - 0.01 * v
+        assert np.allclose(path.points[k + 1], theta)
+
+
+def test_divergence_is_caught_and_drawn_inside_the_view():
+    import matplotlib.pyplot as plt
+
+    surface = op.ill_conditioned_bowl(25)
+    path = op.optimizer_path(surface, "sgd", steps=200, lr=0.09)
+    assert path.diverged_at is not None and path.steps == path.diverged_at
+    assert "diverged" in path.summary()
+    fig, ax = plt.subplots()
+    op.draw_contours(ax, surface)
+    op.draw_path(ax, path, "C0")
+    assert ax.get_xlim() == surface.xlim and ax.get_ylim() == surface.ylim
+    assert "diverged" in ax.get_title()
+    plt.close(fig)
 
 
 # ---------------------------------------------------------------------------
-# Widgets, headless (small synthetic images: no data needed)
+# Widgets, headless
 # ---------------------------------------------------------------------------
 
-@pytest.fixture
-def fake_predictions():
-    rng = np.random.default_rng(1)
-    images = rng.integers(0, 256, size=(50, 28, 28), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=50)
-    probs = losses.softmax(rng.normal(size=(50, 10)))
-    probs[:25] = np.eye(10)[labels[:25]] * 0.9 + 0.01            # the first half right
-    return images, labels, probs
-
-
-def test_image_browser_filters(fake_predictions):
-    images, labels, probs = fake_predictions
-    w = fashion.image_browser(images, labels, probs)
+@pytest.mark.parametrize("surface_name", ["bowl", "rosenbrock"])
+def test_optimizer_race_controls_change_the_paths(surface_name):
+    w = op.optimizer_race(surface_name)
     controls = {c.description: c for c in w.kwargs_widgets}
-    assert w.result["index"] == 0
-    controls["misclassified only"].value = True
-    first_wrong = w.result["index"]
-    assert w.result["predicted"] != labels[first_wrong]
-    controls["position"].value = 3
-    assert w.result["index"] == w.result["selection"].indices[3]
-    cls = int(labels[30])
-    controls["class"].value = data.FASHION_MNIST_CLASSES[cls]
-    i = w.result["index"]
-    assert i is None or (labels[i] == cls and w.result["predicted"] != cls)
-    count = len(w.result["selection"].indices)
-    assert controls["position"].max == max(count - 1, 0)           # the slider spans the selection
-    controls["position"].value = controls["position"].max
-    if w.result["index"] is not None:
-        assert w.result["index"] == w.result["selection"].indices[-1]
-    controls["class"].value = "all"
-    controls["misclassified only"].value = False
-    assert controls["position"].max == len(labels) - 1
+    assert set(controls) == {"steps", "SGD lr η", "momentum lr η", "momentum β", "RMSProp lr η",
+                             "RMSProp α", "Adam lr η", "Adam β1", "Adam β2"}
+    first = w.result
+    assert first["SGD"].options == {"lr": op.DEFAULTS[surface_name]["sgd_lr"]}
+
+    controls["SGD lr η"].value = 3.0                      # far too large: diverges, no crash
+    assert w.result["SGD"].diverged_at is not None
+    controls["momentum β"].value = 0.0                    # momentum 0 is plain SGD
+    assert w.result["momentum"].options["momentum"] == 0.0
+    controls["RMSProp α"].value = 0.5
+    assert w.result["RMSProp"].options["alpha"] == 0.5
+    controls["Adam β1"].value = 0.5
+    controls["Adam β2"].value = 0.9
+    assert w.result["Adam"].options["betas"] == (0.5, 0.9)
+    controls["Adam lr η"].value = 0.001
+    assert w.result["Adam"].options["lr"] == pytest.approx(0.001)
+    controls["steps"].value = 20
+    assert all(w.result[label].steps <= 20 for label in op.OPTIMIZERS)
 
 
-def test_image_browser_empty_selection_does_not_crash(fake_predictions):
-    images, labels, probs = fake_predictions
-    labels = labels.copy()
-    labels[labels == 3] = 4
-    probs = np.eye(10)[labels]                                       # all right
-    w = fashion.image_browser(images, labels, probs)
+def test_race_momentum_zero_equals_sgd_with_the_same_lr():
+    w = op.optimizer_race("bowl")
     controls = {c.description: c for c in w.kwargs_widgets}
-    controls["misclassified only"].value = True
-    assert w.result["index"] is None and len(w.result["selection"].indices) == 0
+    controls["momentum β"].value = 0.0
+    controls["momentum lr η"].value = 0.01
+    controls["SGD lr η"].value = 0.01
+    assert np.allclose(w.result["momentum"].points, w.result["SGD"].points)
 
 
-def test_confusion_explorer_toggle(fake_predictions):
-    _, labels, probs = fake_predictions
-    w = fashion.confusion_explorer(labels, probs.argmax(axis=1))
-    assert w.result.sum() == len(labels)
-    mode = w.kwargs_widgets[0]
-    mode.value = "true"
-    rows = w.result.sum(axis=1)
-    assert np.allclose(rows[rows > 0], 1)
-    mode.value = "pred"
-    columns = w.result.sum(axis=0)
-    assert np.allclose(columns[columns > 0], 1)
-
-
-# ---------------------------------------------------------------------------
-# The lesson's models on the real data: the accuracy targets, and save / load
-# ---------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def fashion_data():
-    (X_train, y_train), (X_test, y_test) = data.load_fashion_mnist()
-    assert X_train.shape == (60000, 28, 28) and X_test.shape == (10000, 28, 28)
-    return ((X_train / 255.0).astype(np.float32), y_train), ((X_test / 255.0).astype(np.float32), y_test)
-
-
-def _make_mlp():
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256, seed=1), nn.ReLU(), nn.Linear(256, 10, seed=2))
-
-
-@pytest.mark.slow
-def test_lesson_accuracy_targets(fashion_data, tmp_path):
-    """The settings of lesson 6 reach its targets: ≥ 0.83 (softmax regression), ≥ 0.88 (MLP, Adam)."""
-    (X_train, y_train), (X_test, y_test) = fashion_data
-
-    softmax_regression = nn.Sequential(nn.Flatten(), nn.Linear(784, 10, seed=0))
-    softmax_regression.compile(optimizer=optim.Adam(softmax_regression, lr=5e-3), loss="cross_entropy",
-                               metrics=["accuracy"])
-    softmax_regression.fit(X_train, y_train, batch_size=256, epochs=5, seed=0, verbose=0)
-    softmax_accuracy = softmax_regression.evaluate(X_test, y_test, verbose=0)["accuracy"]
-    assert softmax_accuracy >= 0.83
-
-    mlp = _make_mlp()
-    mlp.compile(optimizer="adam", loss="cross_entropy", metrics=["accuracy"])
-    mlp.fit(X_train, y_train, batch_size=128, epochs=8, seed=0, verbose=0)
-    mlp.optimizer.lr = 1e-4
-    mlp.fit(X_train, y_train, batch_size=128, epochs=2, seed=1, verbose=0)
-    mlp_accuracy = mlp.evaluate(X_test, y_test, verbose=0)["accuracy"]
-    assert mlp_accuracy >= 0.88
-
-    # save and load: identical predictions
-    path = tmp_path / "fashion_mlp.npz"
-    serialization.save(path, mlp.state_dict())
-    restored = _make_mlp()
-    restored.load_state_dict(serialization.load(path))
-    assert np.array_equal(restored.predict(X_test, batch_size=1000), mlp.predict(X_test, batch_size=1000))
-
-
-def test_save_and_load_give_identical_predictions(tmp_path):
-    rng = np.random.default_rng(0)
-    X = rng.random((64, 28, 28), dtype=np.float32)
-    model = _make_mlp()
-    model.compile(optimizer="adam", loss="cross_entropy")
-    model.fit(X, rng.integers(0, 10, size=64), batch_size=16, epochs=1, seed=0, verbose=0)
-    serialization.save(tmp_path / "m.npz", model.state_dict())
-    restored = _make_mlp()
-    assert not np.array_equal(restored.predict(X), model.predict(X))
-    restored.load_state_dict(serialization.load(tmp_path / "m.npz"))
-    assert np.array_equal(restored.predict(X), model.predict(X))
+def test_bias_correction_explorer():
+    w = op.bias_correction_explorer()
+    controls = {c.description: c for c in w.kwargs_widgets}
+    corrected, uncorrected = w.result
+    assert np.allclose(np.abs(corrected.step), 1e-3)
+    assert abs(uncorrected.step[0]) > 3 * 1e-3
+    controls["β2"].value = 0.9
+    corrected, uncorrected = w.result
+    assert abs(uncorrected.step[0]) < 1e-3                # β1 = β2: too small instead
+    controls["gradients"].value = "noisy"
+    corrected, uncorrected = w.result
+    assert not np.allclose(np.abs(corrected.step), 1e-3)

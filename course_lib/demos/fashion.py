@@ -1,4 +1,4 @@
-"""Lesson 6 demos: looking at Fashion-MNIST and at what a classifier gets wrong.
+"""Lesson 7 demos: looking at Fashion-MNIST and at what a classifier gets wrong.
 
 Pure functions (``confusion_matrix``, ``normalize_confusion``,
 ``most_confident_mistakes``, ``select_images``) and the plots and widgets

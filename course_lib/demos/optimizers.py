@@ -1,4 +1,4 @@
-"""Lesson 5 demos: SGD, momentum, RMSProp and Adam on two-dimensional surfaces.
+"""Lesson 6 demos: SGD, momentum, RMSProp and Adam on two-dimensional surfaces.
 
 A path is computed by the real optimizers of ``course_lib.optim`` acting on an
 ``nn.Parameter`` that holds the 2-D point ``θ = (θ1, θ2)``: at each step we put
@@ -68,7 +68,7 @@ def rosenbrock():
 
 SURFACES = {"bowl": ill_conditioned_bowl, "rosenbrock": rosenbrock}
 
-# Settings that show each optimizer's character on each surface (lesson 5 uses them).
+# Settings that show each optimizer's character on each surface (lesson 6 uses them).
 DEFAULTS = {
     "bowl": dict(steps=60, sgd_lr=0.07, momentum_lr=0.02, momentum=0.8,
                  rmsprop_lr=0.1, alpha=0.99, adam_lr=0.2, beta1=0.9, beta2=0.999),

@@ -15,7 +15,7 @@ Modules:
 - ``compare``   comparing answers and recognising common slips (sign, factor, shape)
 - ``display``   the coloured boxes (JupyterLab) and plain text (terminal)
 - ``generate``  builds the student notebooks from ``source/`` (``python -m course_lib.exercises.generate``)
-- ``lesson0`` ... ``lesson6``, ``hw1`` ... ``hw3``: the questions themselves
+- ``lesson0`` ... ``lesson7``, ``hw1`` ... ``hw3``: the questions themselves
 """
 
 from course_lib.exercises.core import (

@@ -1,0 +1,230 @@
+"""Lesson 7 (the Fashion-MNIST classifier): exercises, demos, widgets, and the accuracy targets."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from exercise_helpers import assert_question_behaves
+
+from course_lib import data, losses, nn, optim, serialization
+from course_lib.demos import fashion
+from course_lib.exercises import lesson7 as ex
+
+# ---------------------------------------------------------------------------
+# Exercises
+# ---------------------------------------------------------------------------
+
+
+def test_q1_count_parameters():
+    results = assert_question_behaves(ex.q1, wrong_answers={
+        "only the weights": lambda layer_sizes: sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:])),
+        "*input* a bias": lambda layer_sizes: sum(a * b + a for a, b in zip(layer_sizes[:-1], layer_sizes[1:])),
+        "one bias per layer": lambda layer_sizes: sum(a * b + 1 for a, b in zip(layer_sizes[:-1], layer_sizes[1:])),
+    })
+    assert "7,850" in results["only the weights"].diagnosis
+    assert ex.count_parameters_reference([784, 10]) == 7850
+    assert ex.count_parameters_reference([784, 256, 10]) == 203530
+
+
+def test_q1_reference_agrees_with_the_engine():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256, seed=0), nn.ReLU(), nn.Linear(256, 10, seed=1))
+    assert sum(p.data.size for p in model.parameters()) == ex.count_parameters_reference([784, 256, 10])
+
+
+def test_q2_accuracy():
+    assert_question_behaves(ex.q2, wrong_answers={
+        "axis 0": lambda logits, labels: np.mean(np.argmax(logits, axis=0) == labels),
+        "*fraction*": lambda logits, labels: np.sum(np.argmax(logits, axis=1) == labels),
+        "error rate": lambda logits, labels: np.mean(np.argmax(logits, axis=1) != labels),
+    })
+
+
+def test_q3_confusion_matrix():
+    def transposed(y_true, y_pred, n_classes):
+        cm = np.zeros((n_classes, n_classes), dtype=int)
+        for t, p in zip(y_true, y_pred):
+            cm[p, t] += 1
+        return cm
+
+    def buffered(y_true, y_pred, n_classes):
+        cm = np.zeros((n_classes, n_classes), dtype=int)
+        cm[y_true, y_pred] += 1
+        return cm
+
+    def sized_by_labels(y_true, y_pred, n_classes):
+        n = max(y_true.max(), y_pred.max()) + 1
+        cm = np.zeros((n, n), dtype=int)
+        np.add.at(cm, (y_true, y_pred), 1)
+        return cm
+
+    assert_question_behaves(ex.q3, wrong_answers={
+        "swapped": transposed,
+        "np.add.at": buffered,
+        "n_classes × n_classes": sized_by_labels,
+    })
+
+
+def test_solution_texts_are_correct():
+    for question, name in [(ex.q1, "count_parameters"), (ex.q2, "accuracy"), (ex.q3, "confusion_matrix")]:
+        namespace = {"np": np}
+        exec(question.solution_code, namespace)
+        assert question.evaluate(namespace[name]).correct, name
+
+
+# ---------------------------------------------------------------------------
+# Pure functions
+# ---------------------------------------------------------------------------
+
+def test_confusion_matrix_and_normalisation():
+    y_true = np.array([0, 0, 1, 2, 2, 2])
+    y_pred = np.array([0, 1, 1, 2, 0, 2])
+    cm = fashion.confusion_matrix(y_true, y_pred, n_classes=4)
+    assert cm.tolist() == [[1, 1, 0, 0], [0, 1, 0, 0], [1, 0, 2, 0], [0, 0, 0, 0]]
+    by_true = fashion.normalize_confusion(cm, "true")
+    assert np.allclose(by_true.sum(axis=1), [1, 1, 1, 0])          # empty class: zeros, not NaN
+    by_pred = fashion.normalize_confusion(cm, "pred")
+    assert np.allclose(by_pred.sum(axis=0), [1, 1, 1, 0])
+    assert np.array_equal(fashion.normalize_confusion(cm, "counts"), cm)
+
+
+def test_most_confident_mistakes_are_wrong_and_sorted():
+    rng = np.random.default_rng(0)
+    probs = losses.softmax(rng.normal(size=(200, 10)) * 3)
+    y = rng.integers(0, 10, size=200)
+    idx = fashion.most_confident_mistakes(probs, y, k=9)
+    pred = probs.argmax(axis=1)
+    assert len(idx) == 9 and np.all(pred[idx] != y[idx])
+    confidence = probs[idx, pred[idx]]
+    assert np.all(np.diff(confidence) <= 0)
+    wrong = pred != y
+    assert confidence[0] == probs[wrong].max(axis=1).max()
+
+
+def test_select_images():
+    y = np.array([0, 1, 1, 2, 1])
+    pred = np.array([0, 1, 0, 2, 2])
+    assert fashion.select_images(y).indices.tolist() == [0, 1, 2, 3, 4]
+    name = data.FASHION_MNIST_CLASSES[1]
+    assert fashion.select_images(y, pred, name).indices.tolist() == [1, 2, 4]
+    assert fashion.select_images(y, pred, name, only_mistakes=True).indices.tolist() == [2, 4]
+    assert fashion.select_images(y, pred, "all", only_mistakes=True).indices.tolist() == [2, 4]
+
+
+# ---------------------------------------------------------------------------
+# Widgets, headless (small synthetic images: no data needed)
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def fake_predictions():
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(50, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=50)
+    probs = losses.softmax(rng.normal(size=(50, 10)))
+    probs[:25] = np.eye(10)[labels[:25]] * 0.9 + 0.01            # the first half right
+    return images, labels, probs
+
+
+def test_image_browser_filters(fake_predictions):
+    images, labels, probs = fake_predictions
+    w = fashion.image_browser(images, labels, probs)
+    controls = {c.description: c for c in w.kwargs_widgets}
+    assert w.result["index"] == 0
+    controls["misclassified only"].value = True
+    first_wrong = w.result["index"]
+    assert w.result["predicted"] != labels[first_wrong]
+    controls["position"].value = 3
+    assert w.result["index"] == w.result["selection"].indices[3]
+    cls = int(labels[30])
+    controls["class"].value = data.FASHION_MNIST_CLASSES[cls]
+    i = w.result["index"]
+    assert i is None or (labels[i] == cls and w.result["predicted"] != cls)
+    count = len(w.result["selection"].indices)
+    assert controls["position"].max == max(count - 1, 0)           # the slider spans the selection
+    controls["position"].value = controls["position"].max
+    if w.result["index"] is not None:
+        assert w.result["index"] == w.result["selection"].indices[-1]
+    controls["class"].value = "all"
+    controls["misclassified only"].value = False
+    assert controls["position"].max == len(labels) - 1
+
+
+def test_image_browser_empty_selection_does_not_crash(fake_predictions):
+    images, labels, probs = fake_predictions
+    labels = labels.copy()
+    labels[labels == 3] = 4
+    probs = np.eye(10)[labels]                                       # all right
+    w = fashion.image_browser(images, labels, probs)
+    controls = {c.description: c for c in w.kwargs_widgets}
+    controls["misclassified only"].value = True
+    assert w.result["index"] is None and len(w.result["selection"].indices) == 0
+
+
+def test_confusion_explorer_toggle(fake_predictions):
+    _, labels, probs = fake_predictions
+    w = fashion.confusion_explorer(labels, probs.argmax(axis=1))
+    assert w.result.sum() == len(labels)
+    mode = w.kwargs_widgets[0]
+    mode.value = "true"
+    rows = w.result.sum(axis=1)
+    assert np.allclose(rows[rows > 0], 1)
+    mode.value = "pred"
+    columns = w.result.sum(axis=0)
+    assert np.allclose(columns[columns > 0], 1)
+
+
+# ---------------------------------------------------------------------------
+# The lesson's models on the real data: the accuracy targets, and save / load
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fashion_data():
+    (X_train, y_train), (X_test, y_test) = data.load_fashion_mnist()
+    assert X_train.shape == (60000, 28, 28) and X_test.shape == (10000, 28, 28)
+    return ((X_train / 255.0).astype(np.float32), y_train), ((X_test / 255.0).astype(np.float32), y_test)
+
+
+def _make_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256, seed=1), nn.ReLU(), nn.Linear(256, 10, seed=2))
+
+
+@pytest.mark.slow
+def test_lesson_accuracy_targets(fashion_data, tmp_path):
+    """The settings of lesson 7 reach its targets: ≥ 0.83 (softmax regression), ≥ 0.88 (MLP, Adam)."""
+    (X_train, y_train), (X_test, y_test) = fashion_data
+
+    softmax_regression = nn.Sequential(nn.Flatten(), nn.Linear(784, 10, seed=0))
+    softmax_regression.compile(optimizer=optim.Adam(softmax_regression, lr=5e-3), loss="cross_entropy",
+                               metrics=["accuracy"])
+    softmax_regression.fit(X_train, y_train, batch_size=256, epochs=5, seed=0, verbose=0)
+    softmax_accuracy = softmax_regression.evaluate(X_test, y_test, verbose=0)["accuracy"]
+    assert softmax_accuracy >= 0.83
+
+    mlp = _make_mlp()
+    mlp.compile(optimizer="adam", loss="cross_entropy", metrics=["accuracy"])
+    mlp.fit(X_train, y_train, batch_size=128, epochs=8, seed=0, verbose=0)
+    mlp.optimizer.lr = 1e-4
+    mlp.fit(X_train, y_train, batch_size=128, epochs=2, seed=1, verbose=0)
+    mlp_accuracy = mlp.evaluate(X_test, y_test, verbose=0)["accuracy"]
+    assert mlp_accuracy >= 0.88
+
+    # save and load: identical predictions
+    path = tmp_path / "fashion_mlp.npz"
+    serialization.save(path, mlp.state_dict())
+    restored = _make_mlp()
+    restored.load_state_dict(serialization.load(path))
+    assert np.array_equal(restored.predict(X_test, batch_size=1000), mlp.predict(X_test, batch_size=1000))
+
+
+def test_save_and_load_give_identical_predictions(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 28, 28), dtype=np.float32)
+    model = _make_mlp()
+    model.compile(optimizer="adam", loss="cross_entropy")
+    model.fit(X, rng.integers(0, 10, size=64), batch_size=16, epochs=1, seed=0, verbose=0)
+    serialization.save(tmp_path / "m.npz", model.state_dict())
+    restored = _make_mlp()
+    assert not np.array_equal(restored.predict(X), model.predict(X))
+    restored.load_state_dict(serialization.load(tmp_path / "m.npz"))
+    assert np.array_equal(restored.predict(X), model.predict(X))
