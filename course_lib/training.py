@@ -48,6 +48,7 @@ import time
 import numpy as np
 
 from . import losses, optim, schedules
+from .callbacks import EarlyStopping  # noqa: F401  (so that training.EarlyStopping works)
 from .data import DataLoader
 from .errors import DivergenceError, HyperparameterError, ShapeError, UnknownNameError
 from .progress import make_display, format_logs
@@ -365,7 +366,7 @@ def _check_compiled(model, method):
 
 
 def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True, seed=None,
-        verbose=1, lr_schedule=None):
+        verbose=1, lr_schedule=None, callbacks=None):
     """Train a compiled model for ``epochs`` passes over ``(X, y)``.
 
     Each epoch is one ``train_epoch`` call (then one ``evaluate`` call on
@@ -380,6 +381,10 @@ def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True
     that needs no other option (``"constant"``, ``"inverse_sqrt"``), which
     starts from the optimizer's lr. The rate each epoch used is recorded as
     ``history.history["lr"]``.
+
+    ``callbacks`` (optional): a list of objects with ``on_train_begin(model)``,
+    ``on_epoch_end(epoch, logs, model)`` (True stops training after that
+    epoch) and ``on_train_end(model)``, e.g. ``callbacks.EarlyStopping``.
 
     Returns
     -------
@@ -398,6 +403,9 @@ def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True
                               "shuffle": shuffle, "seed": seed})
     model.history = history
     display = make_display(verbose, int(epochs), len(loader))
+    callbacks = list(callbacks or [])
+    for callback in callbacks:
+        callback.on_train_begin(model)
     try:
         for epoch in range(1, int(epochs) + 1):
             if scheduler is not None and epoch > 1:
@@ -423,6 +431,11 @@ def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True
                 logs["lr"] = scheduler.lr
             history.record(epoch - 1, logs)
             display.end_epoch(epoch, logs, time.perf_counter() - started)
+            stop = [callback.on_epoch_end(epoch, logs, model) for callback in callbacks]
+            if any(stop):
+                break
+        for callback in callbacks:
+            callback.on_train_end(model)
     finally:
         display.close()
         model.eval()
