@@ -47,7 +47,7 @@ import time
 
 import numpy as np
 
-from . import losses, optim, schedules
+from . import losses, nn, optim, schedules
 from .callbacks import EarlyStopping  # noqa: F401  (so that training.EarlyStopping works)
 from .data import DataLoader
 from .errors import DivergenceError, HyperparameterError, ShapeError, UnknownNameError
@@ -216,7 +216,10 @@ def train_epoch(model, loader, loss, optimizer, metrics=None, epoch=None, on_bat
         batch_size = len(X_batch)
         for name, function in metric_functions.items():
             metric_sums[name] += function(y_batch, y_pred) * batch_size
-        model.backward(grad)
+        if isinstance(model, nn.Sequential):
+            model.backward(grad, need_input_grad=False)   # the input is data: skip dL/dX
+        else:
+            model.backward(grad)
         optimizer.step()
         loss_sum += loss_value * batch_size
         example_count += batch_size
