@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from .errors import HyperparameterError, ShapeError, StateDictError
+from .errors import (HyperparameterError, LabelError, ProbabilityError, ShapeError,
+                     StateDictError)
 
 REAL_NUMBER = (int, float, np.integer, np.floating)
 
@@ -187,3 +188,152 @@ def state_dict_fits(model, state, source="the state dict"):
     if wrong:
         raise ShapeError(f"{source} does not fit this {kind}, shapes differ: "
                          + "; ".join(wrong) + advice)
+
+
+# --------------------------------------------------------------------------
+# Loss inputs
+# --------------------------------------------------------------------------
+
+def as_float(y_pred):
+    """y_pred as a float array (an integer or list input becomes float64)."""
+    y_pred = np.asarray(y_pred)
+    if not np.issubdtype(y_pred.dtype, np.floating):
+        y_pred = y_pred.astype(np.float64)
+    return y_pred
+
+
+def same_shape_pair(loss_name, y_true, y_pred):
+    """Return (y_true, y_pred) as float arrays of y_pred's dtype, checking that the shapes match."""
+    y_pred = as_float(y_pred)
+    y_true = np.asarray(y_true)
+    if _one_trailing_axis_apart(y_true.shape, y_pred.shape):
+        # As Keras does: targets (N,) and predictions (N, 1) are lined up by reshaping
+        # (never by broadcasting, which would make an (N, N) matrix of errors).
+        y_true = y_true.reshape(y_pred.shape)
+    if y_true.shape != y_pred.shape:
+        raise ShapeError(_shape_mismatch_message(loss_name, y_true.shape, y_pred.shape))
+    if y_pred.size == 0:
+        raise ShapeError(f"{loss_name}: y_pred is empty (shape {y_pred.shape}); a mean loss "
+                         f"needs at least one value.")
+    return y_true.astype(y_pred.dtype, copy=False), y_pred
+
+
+def _one_trailing_axis_apart(shape_a, shape_b):
+    """True for shapes like (N,) and (N, 1): equal except for one extra axis of length 1 at the end."""
+    return (shape_a == shape_b[:-1] and shape_b[-1:] == (1,)) or \
+        (shape_b == shape_a[:-1] and shape_a[-1:] == (1,))
+
+
+def _shape_mismatch_message(loss_name, true_shape, pred_shape):
+    message = (f"{loss_name}: y_true has shape {true_shape} but y_pred has shape {pred_shape}; "
+               f"they must be the same shape")
+    if loss_name == "categorical_crossentropy" and true_shape == pred_shape[:-1]:
+        return (message + ". y_true looks like integer class labels: use "
+                "sparse_categorical_crossentropy (or cross_entropy for logits), or one-hot encode them.")
+    if int(np.prod(true_shape)) == int(np.prod(pred_shape)):
+        return message + f". They hold the same number of values: use y_true.reshape{pred_shape}."
+    return (message + ". Check that y_pred comes from the model for these targets and that the "
+            "model's last layer has one output per target column.")
+
+
+def class_labels(loss_name, y_true, y_pred):
+    """Integer labels for a class-axis loss: shape y_pred.shape[:-1], values in 0 .. C-1.
+
+    A trailing axis of length 1 (labels of shape (N, 1)) is accepted and
+    dropped, as Keras does. Float labels holding whole numbers are accepted.
+    """
+    if y_pred.ndim == 0:
+        raise ShapeError(f"{loss_name}: y_pred must have a class axis (shape (N, n_classes)), "
+                         f"got a scalar.")
+    n_classes = y_pred.shape[-1]
+    expected_shape = y_pred.shape[:-1]
+    labels = np.asarray(y_true)
+    if labels.shape == expected_shape + (1,):
+        labels = labels.reshape(expected_shape)
+    if labels.shape != expected_shape:
+        hint = ("; y_true looks one-hot: use categorical_crossentropy, or y_true.argmax(axis=-1)"
+                if labels.shape == y_pred.shape else "")
+        raise ShapeError(f"{loss_name}: y_true holds integer labels and must have shape "
+                         f"{expected_shape} (y_pred's shape {y_pred.shape} without the class axis) "
+                         f"but got {labels.shape}{hint}.")
+    if y_pred.size == 0:
+        raise ShapeError(f"{loss_name}: y_pred is empty (shape {y_pred.shape}); a mean loss "
+                         f"needs at least one sample.")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if labels.dtype == bool or not np.issubdtype(labels.dtype, np.number) \
+                or not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
+            raise LabelError(f"{loss_name}: y_true must hold integer class labels "
+                             f"0 .. {n_classes - 1}, got values of dtype {labels.dtype} such as "
+                             f"{labels.ravel()[:3].tolist()}.")
+        labels = labels.astype(np.int64)
+    bad = (labels < 0) | (labels >= n_classes)
+    if np.any(bad):
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise LabelError(f"{loss_name}: labels must be in 0 .. {n_classes - 1} (y_pred has "
+                         f"{n_classes} classes) but y_true{list(index)} = {labels[index]}.")
+    return labels
+
+
+
+def probabilities(loss_name, y_pred, rows_sum_to_one=False):
+    """Raise unless ``y_pred`` looks like probabilities: values in [0, 1] (and, for a
+    class axis, rows summing to 1 within 0.01). Logits given by mistake are the
+    usual cause, so the message names the loss for logits."""
+    fix = (f"If the model outputs logits (no softmax/sigmoid at the end), use "
+           f"losses.get({loss_name!r}, from_logits=True)"
+           + (" or losses.cross_entropy" if loss_name == "sparse_categorical_crossentropy" else "")
+           + "; otherwise apply the softmax/sigmoid first.")
+    outside = (y_pred < 0) | (y_pred > 1) | np.isnan(y_pred)
+    if np.any(outside):
+        example = y_pred[outside].ravel()[0]
+        raise ProbabilityError(f"{loss_name}: y_pred holds {int(outside.sum())} values outside "
+                               f"[0, 1] (e.g. {example:g}), so they are not probabilities. {fix}")
+    if rows_sum_to_one and y_pred.ndim >= 1:
+        sums = y_pred.sum(axis=-1, dtype=np.float64)
+        far = np.abs(sums - 1) > 0.01
+        if np.any(far):
+            raise ProbabilityError(
+                f"{loss_name}: the rows of y_pred should each sum to 1 (probabilities over the "
+                f"classes), but {int(far.sum())} of {far.size} do not (e.g. {sums[far][0]:.4g}). "
+                + fix)
+
+
+def binary_labels(loss_name, y_true):
+    """Raise unless every label is in [0, 1] (0 or 1, or a soft label in between)."""
+    outside = (y_true < 0) | (y_true > 1) | np.isnan(y_true)
+    if np.any(outside):
+        raise LabelError(f"{loss_name}: labels must be 0 or 1 (or a soft label in [0, 1]), got "
+                         f"values such as {np.unique(y_true[outside])[:3].tolist()}. For labels "
+                         "-1 / 1 use hinge, or map them to 0 / 1 with (y + 1) / 2.")
+
+
+# --------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------
+
+def divergence_message(loss_value, epoch, step, steps, optimizer, model):
+    """What ``train_epoch`` says when the loss becomes NaN or infinite: where, the state of
+    the parameters, and what to try (never a non-finite learning rate)."""
+    where = f"epoch {epoch}, " if epoch is not None else ""
+    where += f"step {step}" + (f" of {steps}" if steps else "")
+    values = [p.data for p in model.parameters()]
+    broken = sum(int(np.count_nonzero(~np.isfinite(v))) for v in values)
+    if broken:
+        about_parameters = (f"{broken} parameter values are already NaN or infinite: the model "
+                            "cannot recover, so build it again (or load a saved state) before "
+                            "retraining.")
+    else:
+        largest = max((float(np.max(np.abs(v))) for v in values if v.size), default=0.0)
+        about_parameters = (f"This batch did not update the parameters; they are finite (largest "
+                            f"|value| {largest:.3g}) but come from the steps that diverged, so "
+                            "rebuild the model (or load a saved state) before retraining.")
+    lr = getattr(optimizer, "lr", None)
+    if isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0:
+        advice = (f"The learning rate is lr={lr:g}: try a smaller one, e.g. lr={lr / 10:g}, "
+                  "and check that the inputs are scaled (e.g. pixels to [0, 1]).")
+    elif lr == 0:
+        advice = ("The learning rate is 0, so training did not cause this: look for NaN or "
+                  "infinite values in the inputs and targets.")
+    else:
+        advice = "Try a smaller learning rate, and check that the inputs are scaled."
+    return f"Training diverged: the loss became {loss_value} at {where}. {about_parameters} {advice}"

@@ -36,6 +36,10 @@ class LabelError(CourseError, ValueError):
     """Class labels that a loss cannot use (not integers, or outside ``0 .. n_classes - 1``)."""
 
 
+class ProbabilityError(CourseError, ValueError):
+    """A loss that expects probabilities got values that are not (usually logits)."""
+
+
 class StateDictError(CourseError, KeyError):
     """A state dict whose names don't match the model's; the message lists the differences."""
 

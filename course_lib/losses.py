@@ -42,96 +42,15 @@ import inspect
 
 import numpy as np
 
+from . import checks, nn
 from .errors import HyperparameterError, LabelError, ShapeError, UnknownNameError
 
 EPSILON = 1e-7  # probabilities are clipped to [EPSILON, 1 - EPSILON]
 
 
 # ===========================================================================
-# Helpers: checking and converting the inputs
+# Helpers (the input checks live in checks.py, so the formulas stay in view)
 # ===========================================================================
-
-def _as_float(y_pred):
-    """y_pred as a float array (an integer or list input becomes float64)."""
-    y_pred = np.asarray(y_pred)
-    if not np.issubdtype(y_pred.dtype, np.floating):
-        y_pred = y_pred.astype(np.float64)
-    return y_pred
-
-
-def _same_shape_pair(loss_name, y_true, y_pred):
-    """Return (y_true, y_pred) as float arrays of y_pred's dtype, checking that the shapes match."""
-    __tracebackhide__ = True
-    y_pred = _as_float(y_pred)
-    y_true = np.asarray(y_true)
-    if _one_trailing_axis_apart(y_true.shape, y_pred.shape):
-        # As Keras does: targets (N,) and predictions (N, 1) are lined up by reshaping
-        # (never by broadcasting, which would make an (N, N) matrix of errors).
-        y_true = y_true.reshape(y_pred.shape)
-    if y_true.shape != y_pred.shape:
-        raise ShapeError(_shape_mismatch_message(loss_name, y_true.shape, y_pred.shape))
-    if y_pred.size == 0:
-        raise ShapeError(f"{loss_name}: y_pred is empty (shape {y_pred.shape}); a mean loss "
-                         f"needs at least one value.")
-    return y_true.astype(y_pred.dtype, copy=False), y_pred
-
-
-def _one_trailing_axis_apart(shape_a, shape_b):
-    """True for shapes like (N,) and (N, 1): equal except for one extra axis of length 1 at the end."""
-    return (shape_a == shape_b[:-1] and shape_b[-1:] == (1,)) or \
-        (shape_b == shape_a[:-1] and shape_a[-1:] == (1,))
-
-
-def _shape_mismatch_message(loss_name, true_shape, pred_shape):
-    message = (f"{loss_name}: y_true has shape {true_shape} but y_pred has shape {pred_shape}; "
-               f"they must be the same shape")
-    if loss_name == "categorical_crossentropy" and true_shape == pred_shape[:-1]:
-        return (message + ". y_true looks like integer class labels: use "
-                "sparse_categorical_crossentropy (or cross_entropy for logits), or one-hot encode them.")
-    if int(np.prod(true_shape)) == int(np.prod(pred_shape)):
-        return message + f". They hold the same number of values: use y_true.reshape{pred_shape}."
-    return (message + ". Check that y_pred comes from the model for these targets and that the "
-            "model's last layer has one output per target column.")
-
-
-def _class_labels(loss_name, y_true, y_pred):
-    """Integer labels for a class-axis loss: shape y_pred.shape[:-1], values in 0 .. C-1.
-
-    A trailing axis of length 1 (labels of shape (N, 1)) is accepted and
-    dropped, as Keras does. Float labels holding whole numbers are accepted.
-    """
-    __tracebackhide__ = True
-    if y_pred.ndim == 0:
-        raise ShapeError(f"{loss_name}: y_pred must have a class axis (shape (N, n_classes)), "
-                         f"got a scalar.")
-    n_classes = y_pred.shape[-1]
-    expected_shape = y_pred.shape[:-1]
-    labels = np.asarray(y_true)
-    if labels.shape == expected_shape + (1,):
-        labels = labels.reshape(expected_shape)
-    if labels.shape != expected_shape:
-        hint = ("; y_true looks one-hot: use categorical_crossentropy, or y_true.argmax(axis=-1)"
-                if labels.shape == y_pred.shape else "")
-        raise ShapeError(f"{loss_name}: y_true holds integer labels and must have shape "
-                         f"{expected_shape} (y_pred's shape {y_pred.shape} without the class axis) "
-                         f"but got {labels.shape}{hint}.")
-    if y_pred.size == 0:
-        raise ShapeError(f"{loss_name}: y_pred is empty (shape {y_pred.shape}); a mean loss "
-                         f"needs at least one sample.")
-    if not np.issubdtype(labels.dtype, np.integer):
-        if labels.dtype == bool or not np.issubdtype(labels.dtype, np.number) \
-                or not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
-            raise LabelError(f"{loss_name}: y_true must hold integer class labels "
-                             f"0 .. {n_classes - 1}, got values of dtype {labels.dtype} such as "
-                             f"{labels.ravel()[:3].tolist()}.")
-        labels = labels.astype(np.int64)
-    bad = (labels < 0) | (labels >= n_classes)
-    if np.any(bad):
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise LabelError(f"{loss_name}: labels must be in 0 .. {n_classes - 1} (y_pred has "
-                         f"{n_classes} classes) but y_true{list(index)} = {labels[index]}.")
-    return labels
-
 
 def _mean(per_element):
     """The mean as a Python float, summed in float64 for accuracy."""
@@ -139,28 +58,14 @@ def _mean(per_element):
 
 
 def log_softmax(logits):
-    """``log(softmax(z))`` along the last axis, computed stably.
-
-    log softmax(z)_i = z_i - log(sum_j exp(z_j))
-                     = (z_i - m) - log(sum_j exp(z_j - m))   with m = max_j z_j
-
-    Subtracting the maximum changes nothing mathematically but keeps exp()
-    from overflowing (exp(1000) = inf) and the log from seeing 0.
-    """
-    logits = _as_float(logits)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    """``log(softmax(z))`` along the last axis (``nn.log_softmax``: the maximum subtracted first,
+    so that exp cannot overflow and the log never sees 0)."""
+    return nn.log_softmax(checks.as_float(logits))
 
 
 def softmax(logits):
-    """``exp(z_i) / sum_j exp(z_j)`` along the last axis (max subtracted first)."""
-    logits = _as_float(logits)
-    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
-def _sigmoid(z):
-    return 0.5 * (1 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
+    """``exp(z_i) / sum_j exp(z_j)`` along the last axis (``nn.softmax``)."""
+    return nn.softmax(checks.as_float(logits))
 
 
 # ===========================================================================
@@ -210,12 +115,12 @@ class MeanAbsoluteError(Loss):
 
     def value(self, y_true, y_pred):
         __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         return _mean(np.abs(y_pred - y_true))
 
     def gradient(self, y_true, y_pred):
         __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         return np.sign(y_pred - y_true) / y_pred.dtype.type(y_pred.size)
 
 
@@ -229,13 +134,13 @@ class MeanSquaredError(Loss):
 
     def value(self, y_true, y_pred):
         __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         error = y_pred - y_true
         return _mean(error * error)
 
     def gradient(self, y_true, y_pred):
         __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         return (y_pred - y_true) * y_pred.dtype.type(2 / y_pred.size)
 
 
@@ -268,7 +173,7 @@ class Huber(Loss):
 
     def value(self, y_true, y_pred):
         __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         abs_error = np.abs(y_pred - y_true)
         quadratic = 0.5 * abs_error ** 2
         linear = self.delta * (abs_error - 0.5 * self.delta)
@@ -276,7 +181,7 @@ class Huber(Loss):
 
     def gradient(self, y_true, y_pred):
         __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         clipped = np.clip(y_pred - y_true, -self.delta, self.delta)
         return clipped / y_pred.dtype.type(y_pred.size)
 
@@ -303,14 +208,22 @@ class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
 
     def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
+        self.from_logits = checks.flag("from_logits", from_logits)
 
     def _options(self):
         return {"from_logits": self.from_logits}
 
+    def _inputs(self, y_true, y_pred):
+        __tracebackhide__ = True
+        y, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
+        checks.binary_labels(self.name, y)
+        if not self.from_logits:
+            checks.probabilities(self.name, y_pred)
+        return y, y_pred
+
     def value(self, y_true, y_pred):
         __tracebackhide__ = True
-        y, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y, y_pred = self._inputs(y_true, y_pred)
         if self.from_logits:
             z = y_pred
             return _mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
@@ -319,11 +232,11 @@ class BinaryCrossentropy(Loss):
 
     def gradient(self, y_true, y_pred):
         __tracebackhide__ = True
-        y, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y, y_pred = self._inputs(y_true, y_pred)
         n = y_pred.dtype.type(y_pred.size)
         if self.from_logits:
             z = y_pred
-            return (_sigmoid(z) - y) / n
+            return (nn.sigmoid(z) - y) / n
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         not_clipped = p == y_pred
         return np.where(not_clipped, (p - y) / (p * (1 - p)), 0) / n
@@ -346,7 +259,7 @@ class Hinge(Loss):
 
     def _labels(self, y_true, y_pred):
         __tracebackhide__ = True
-        y, s = _same_shape_pair(self.name, y_true, y_pred)
+        y, s = checks.same_shape_pair(self.name, y_true, y_pred)
         if np.all((y == 0) | (y == 1)):
             y = 2 * y - 1
         elif not np.all((y == -1) | (y == 1)):
@@ -389,16 +302,18 @@ class CategoricalCrossentropy(Loss):
     name = "categorical_crossentropy"
 
     def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
+        self.from_logits = checks.flag("from_logits", from_logits)
 
     def _options(self):
         return {"from_logits": self.from_logits}
 
     def _inputs(self, y_true, y_pred):
         __tracebackhide__ = True
-        y, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         if y_pred.ndim == 0:
             raise ShapeError(f"{self.name}: y_pred must have a class axis (shape (N, n_classes)).")
+        if not self.from_logits:
+            checks.probabilities(self.name, y_pred, rows_sum_to_one=True)
         n_samples = y_pred.dtype.type(y_pred.size // y_pred.shape[-1])
         return y, y_pred, n_samples
 
@@ -436,7 +351,7 @@ class SparseCategoricalCrossentropy(Loss):
     name = "sparse_categorical_crossentropy"
 
     def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
+        self.from_logits = checks.flag("from_logits", from_logits)
         self._on_logits = CrossEntropy(name=self.name)
 
     def _options(self):
@@ -446,8 +361,9 @@ class SparseCategoricalCrossentropy(Loss):
         __tracebackhide__ = True
         if self.from_logits:
             return self._on_logits.value(y_true, y_pred)
-        y_pred = _as_float(y_pred)
-        labels = _class_labels(self.name, y_true, y_pred)
+        y_pred = checks.as_float(y_pred)
+        labels = checks.class_labels(self.name, y_true, y_pred)
+        checks.probabilities(self.name, y_pred, rows_sum_to_one=True)
         p_correct = np.take_along_axis(y_pred, labels[..., None], axis=-1)
         return _mean(-np.log(np.clip(p_correct, EPSILON, 1 - EPSILON)))
 
@@ -455,8 +371,9 @@ class SparseCategoricalCrossentropy(Loss):
         __tracebackhide__ = True
         if self.from_logits:
             return self._on_logits.gradient(y_true, y_pred)
-        y_pred = _as_float(y_pred)
-        labels = _class_labels(self.name, y_true, y_pred)
+        y_pred = checks.as_float(y_pred)
+        labels = checks.class_labels(self.name, y_true, y_pred)
+        checks.probabilities(self.name, y_pred, rows_sum_to_one=True)
         n_samples = y_pred.dtype.type(labels.size)
         p_correct = np.take_along_axis(y_pred, labels[..., None], axis=-1)
         p_clipped = np.clip(p_correct, EPSILON, 1 - EPSILON)
@@ -482,9 +399,8 @@ class CrossEntropy(Loss):
           = mean over i of  -log_softmax(z)[i, y_i]
         dL/dz = (softmax(z) - onehot(y)) / N
 
-    ``value_and_gradient`` computes the softmax once and reuses it for both,
-    working in y_pred's dtype (float32 stays float32); the training loop
-    uses it.
+    ``value_and_gradient`` computes log_softmax once for both, in y_pred's
+    dtype (float32 stays float32); the training loop uses it.
     """
 
     name = "cross_entropy"
@@ -494,18 +410,14 @@ class CrossEntropy(Loss):
 
     def _inputs(self, y_true, y_pred):
         __tracebackhide__ = True
-        logits = _as_float(y_pred)
-        labels = _class_labels(self.name, y_true, logits)
+        logits = checks.as_float(y_pred)
+        labels = checks.class_labels(self.name, y_true, logits)
         n_classes = logits.shape[-1]
         return labels.reshape(-1), logits.reshape(-1, n_classes)  # as (N,) and (N, C)
 
     def value(self, y_true, y_pred):
         __tracebackhide__ = True
-        labels, logits = self._inputs(y_true, y_pred)
-        rows = np.arange(len(labels))
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_sum_exp = np.log(np.sum(np.exp(shifted), axis=1))
-        return _mean(log_sum_exp - shifted[rows, labels])
+        return self.value_and_gradient(y_true, y_pred)[0]
 
     def gradient(self, y_true, y_pred):
         __tracebackhide__ = True
@@ -514,17 +426,12 @@ class CrossEntropy(Loss):
     def value_and_gradient(self, y_true, y_pred):
         __tracebackhide__ = True
         labels, logits = self._inputs(y_true, y_pred)
-        n_samples = len(labels)
-        rows = np.arange(n_samples)
-        shifted = logits - logits.max(axis=1, keepdims=True)     # (N, C), a new array
-        correct = shifted[rows, labels]                          # (N,)
-        exp = np.exp(shifted, out=shifted)                       # Speed: reuse the array
-        sum_exp = exp.sum(axis=1, keepdims=True)                 # (N, 1)
-        loss = _mean(np.log(sum_exp[:, 0]) - correct)
-        grad = exp
-        grad /= sum_exp                                          # softmax(z)
-        grad[rows, labels] -= 1                                  # softmax(z) - onehot(y)
-        grad *= grad.dtype.type(1 / n_samples)                   # the 1/N of the mean
+        rows = np.arange(len(labels))
+        log_p = nn.log_softmax(logits)                       # (N, C), stable
+        loss = _mean(-log_p[rows, labels])                   # mean of -log p[i, y_i]
+        grad = np.exp(log_p)                                 # softmax(z)
+        grad[rows, labels] -= 1                              # softmax(z) - onehot(y)
+        grad /= len(labels)                                  # the 1/N of the mean
         return loss, grad.reshape(np.shape(y_pred))
 
 
@@ -544,14 +451,14 @@ class NLL(Loss):
 
     def value(self, y_true, y_pred):
         __tracebackhide__ = True
-        log_p = _as_float(y_pred)
-        labels = _class_labels(self.name, y_true, log_p)
+        log_p = checks.as_float(y_pred)
+        labels = checks.class_labels(self.name, y_true, log_p)
         return _mean(-np.take_along_axis(log_p, labels[..., None], axis=-1))
 
     def gradient(self, y_true, y_pred):
         __tracebackhide__ = True
-        log_p = _as_float(y_pred)
-        labels = _class_labels(self.name, y_true, log_p)
+        log_p = checks.as_float(y_pred)
+        labels = checks.class_labels(self.name, y_true, log_p)
         grad = np.zeros_like(log_p)
         np.put_along_axis(grad, labels[..., None], log_p.dtype.type(-1 / labels.size), axis=-1)
         return grad

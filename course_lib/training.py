@@ -47,118 +47,15 @@ import time
 
 import numpy as np
 
-from . import losses, nn, optim, schedules
+from . import checks, losses, nn, optim, schedules
+from . import metrics as metrics_module
 from .callbacks import EarlyStopping  # noqa: F401  (so that training.EarlyStopping works)
 from .data import DataLoader
-from .errors import DivergenceError, HyperparameterError, ShapeError, UnknownNameError
+from .errors import DivergenceError, HyperparameterError, ShapeError
 from .progress import make_display, format_logs
 
 __all__ = ["train_epoch", "evaluate", "fit", "evaluate_model", "predict",  # and compile()
-           "History", "accuracy", "mean_absolute_error", "mean_squared_error", "get_metric"]
-
-
-# ===========================================================================
-# Metrics: functions (y_true, y_pred) -> a number, averaged over a batch
-# ===========================================================================
-
-def accuracy(y_true, y_pred, threshold=0.5):
-    """The fraction of examples whose predicted class is the true class.
-
-    Two kinds of output are understood:
-
-    - **Several classes**: ``y_pred`` of shape (N, C) with C >= 2 (scores,
-      logits or probabilities). The predicted class is the column with the
-      largest value (``argmax``). ``y_true`` holds integer labels, shape (N,)
-      or (N, 1), or one-hot rows, shape (N, C).
-    - **Two classes, one output**: ``y_pred`` of shape (N,) or (N, 1). The
-      prediction is "positive" when ``y_pred > threshold``: 0.5 for a
-      probability (after a sigmoid), 0 for a logit or a hinge score.
-      ``y_true`` holds 0/1 or -1/+1 labels (positive: ``y_true > 0.5``).
-    """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_pred.ndim == 2 and y_pred.shape[1] >= 2:
-        predicted = y_pred.argmax(axis=1)
-        if y_true.shape == y_pred.shape:                 # one-hot labels
-            labels = y_true.argmax(axis=1)
-        elif y_true.size == len(y_pred):                 # integer labels
-            labels = y_true.reshape(-1)
-        else:
-            raise ShapeError(f"accuracy: y_pred has shape {y_pred.shape} (N, C) but y_true has "
-                             f"shape {y_true.shape}; give integer labels of shape ({len(y_pred)},) "
-                             f"or one-hot labels of shape {y_pred.shape}")
-        return float(np.mean(predicted == labels))
-    if y_true.size != y_pred.size:
-        raise ShapeError(f"accuracy: y_true has shape {y_true.shape} but y_pred has shape "
-                         f"{y_pred.shape}; they must hold one value per example")
-    predicted_positive = y_pred.reshape(-1) > threshold
-    truly_positive = y_true.reshape(-1) > 0.5
-    return float(np.mean(predicted_positive == truly_positive))
-
-
-def _paired(metric_name, y_true, y_pred):
-    """``y_true`` reshaped like ``y_pred`` (e.g. (N,) -> (N, 1)), so nothing broadcasts by mistake."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape:
-        if y_true.size != y_pred.size:
-            raise ShapeError(f"{metric_name}: y_true has shape {y_true.shape} but y_pred has "
-                             f"shape {y_pred.shape}; they must hold the same number of values")
-        y_true = y_true.reshape(y_pred.shape)
-    return y_true, y_pred
-
-
-def mean_absolute_error(y_true, y_pred):
-    """``mean(|y_pred - y_true|)`` as a metric (a number to watch, not to differentiate)."""
-    y_true, y_pred = _paired("mae", y_true, y_pred)
-    return float(np.mean(np.abs(y_pred - y_true)))
-
-
-def mean_squared_error(y_true, y_pred):
-    """``mean((y_pred - y_true)²)`` as a metric."""
-    y_true, y_pred = _paired("mse", y_true, y_pred)
-    return float(np.mean((y_pred - y_true) ** 2))
-
-
-METRICS = {"accuracy": accuracy, "acc": accuracy,
-           "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
-           "mse": mean_squared_error, "mean_squared_error": mean_squared_error}
-
-
-def get_metric(name_or_function, loss=None):
-    """``(name, function)`` for a metric name such as ``"accuracy"`` or a function.
-
-    For ``"accuracy"`` on one output, the decision threshold follows the
-    loss: 0 when the model outputs logits (``from_logits=True``) or hinge
-    scores, 0.5 when it outputs probabilities.
-    """
-    if callable(name_or_function):
-        return getattr(name_or_function, "__name__", "metric"), name_or_function
-    if not isinstance(name_or_function, str) or name_or_function.lower() not in METRICS:
-        raise UnknownNameError(f"unknown metric {name_or_function!r}; valid names are: "
-                               + ", ".join(repr(name) for name in METRICS))
-    name = name_or_function.lower()
-    function = METRICS[name]
-    if function is accuracy:
-        outputs_scores = getattr(loss, "from_logits", False) or getattr(loss, "name", "") == "hinge"
-        threshold = 0.0 if outputs_scores else 0.5
-
-        def accuracy_metric(y_true, y_pred):
-            return accuracy(y_true, y_pred, threshold=threshold)
-        return name, accuracy_metric
-    return name, function
-
-
-def _resolve_metrics(metrics, loss):
-    if metrics is None:
-        return {}
-    if isinstance(metrics, dict):                    # already resolved: {name: function}
-        return dict(metrics)
-    if isinstance(metrics, str) or callable(metrics):
-        metrics = [metrics]
-    resolved = {}
-    for metric in metrics:
-        name, function = get_metric(metric, loss)
-        resolved[name] = function
-    return resolved
+           "History", "EarlyStopping"]
 
 
 # ===========================================================================
@@ -198,7 +95,7 @@ def train_epoch(model, loader, loss, optimizer, metrics=None, epoch=None, on_bat
         raise TypeError("train_epoch needs a DataLoader, e.g. "
                         "DataLoader(X, y, batch_size=32, seed=0), not an (X, y) pair")
     loss = losses.get(loss)
-    metric_functions = _resolve_metrics(metrics, loss)
+    metric_functions = metrics_module.resolve(metrics, loss)
     model.train()
     loss_sum, example_count = 0.0, 0
     metric_sums = dict.fromkeys(metric_functions, 0.0)
@@ -209,7 +106,8 @@ def train_epoch(model, loader, loss, optimizer, metrics=None, epoch=None, on_bat
         loss_value, grad = loss.value_and_gradient(y_batch, y_pred)
         loss_value = float(loss_value)
         if not math.isfinite(loss_value):
-            error = DivergenceError(_divergence_message(loss_value, epoch, step, steps, optimizer))
+            error = DivergenceError(checks.divergence_message(loss_value, epoch, step, steps, optimizer,
+                                                            model))
             error.epoch, error.step, error.loss_value = epoch, step, loss_value
             error.lr = getattr(optimizer, "lr", None)
             raise error
@@ -234,19 +132,6 @@ def train_epoch(model, loader, loss, optimizer, metrics=None, epoch=None, on_bat
     return logs
 
 
-def _divergence_message(loss_value, epoch, step, steps, optimizer):
-    where = f"epoch {epoch}, " if epoch is not None else ""
-    where += f"step {step}" + (f" of {steps}" if steps else "")
-    lr = getattr(optimizer, "lr", None)
-    if lr is not None:
-        advice = (f"The learning rate is lr={lr:g}: try a smaller one, e.g. lr={lr / 10:g}, "
-                  "and check the inputs are scaled (e.g. pixels to [0, 1]).")
-    else:
-        advice = "Try a smaller learning rate, and check the inputs are scaled."
-    return (f"Training diverged: the loss became {loss_value} at {where}. "
-            f"The parameters were not updated with it. {advice}")
-
-
 def evaluate(model, data, loss, metrics=None, batch_size=256):
     """The loss (and metrics) of ``model`` on ``data``, without training.
 
@@ -267,7 +152,7 @@ def evaluate(model, data, loss, metrics=None, batch_size=256):
         ``{"loss": ..., "<metric>": ..., ...}``: means over every example.
     """
     loss = losses.get(loss)
-    metric_functions = _resolve_metrics(metrics, loss)
+    metric_functions = metrics_module.resolve(metrics, loss)
     model.eval()
     loader = _as_loader(data, batch_size)
     loss_sum, example_count = 0.0, 0
@@ -335,10 +220,14 @@ def compile(model, optimizer="rmsprop", loss=None, metrics=None):
     Parameters
     ----------
     model : Module (usually ``nn.Sequential``)
-    optimizer : str or optimizer
-        A name (``"sgd"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``:
-        built on the model's parameters with torch's defaults) or an optimizer
-        already built on ``model`` (e.g. ``optim.Adam(model, lr=1e-2)``).
+    optimizer : str or optimizer, default "rmsprop" (Keras's default choice)
+        A name gets exactly the defaults of ``course_lib.optim`` (torch.optim's, the
+        table in optim's docstring), nothing else: ``"sgd"`` lr=1e-3; ``"adagrad"``
+        lr=1e-2; ``"rmsprop"`` lr=1e-2, alpha=0.99, eps=1e-8; ``"adam"`` lr=1e-3,
+        betas=(0.9, 0.999), eps=1e-8; ``"adamw"`` as adam with weight_decay=1e-2.
+        (Keras's own RMSprop defaults differ: learning_rate=1e-3, rho=0.9, eps=1e-7.)
+        For other settings pass an optimizer built on ``model``, e.g.
+        ``optim.Adam(model, lr=1e-2)``.
     loss : str or loss object (required), e.g. ``"mae"``
     metrics : list of ``"accuracy"`` / ``"acc"`` / ``"mae"`` / ``"mse"`` or functions
 
@@ -358,7 +247,7 @@ def compile(model, optimizer="rmsprop", loss=None, metrics=None):
         optimizer_object = optim.get(optimizer, model)
     model.optimizer = optimizer_object
     model.loss = loss_object
-    model.metrics = _resolve_metrics(metrics, loss_object)
+    model.metrics = metrics_module.resolve(metrics, loss_object)
 
 
 def _check_compiled(model, method):
