@@ -5,12 +5,14 @@ names the problem *and* the fix; none of them changes a valid value (they
 only convert numbers to Python floats and flags to bools).
 """
 
+import difflib
+import inspect
 import math
 
 import numpy as np
 
 from .errors import (HyperparameterError, LabelError, ProbabilityError, ShapeError,
-                     StateDictError)
+                     StateDictError, UnknownNameError, UsageError)
 
 REAL_NUMBER = (int, float, np.integer, np.floating)
 
@@ -52,6 +54,21 @@ def at_least_zero(name, value, label=None):
     return float(value)
 
 
+def in_unit_interval(name, value):
+    """``value`` as a float, or a HyperparameterError unless 0 <= value < 1."""
+    if not (_is_number(value) and 0.0 <= value < 1.0):
+        raise HyperparameterError(f"{name} must be in [0, 1), got {value!r}.")
+    return float(value)
+
+
+def positive_number(owner, name, value):
+    """``value`` as a float, or a HyperparameterError unless 0 < value < inf."""
+    if not (_is_number(value) and math.isfinite(value) and value > 0):
+        raise HyperparameterError(f"{owner}: {name} must be a positive number (0 < {name} < inf), "
+                                  f"got {value!r}.")
+    return float(value)
+
+
 def finite_number(name, value):
     """``value`` as a float, or a HyperparameterError unless it is a finite number."""
     if not (_is_number(value) and math.isfinite(value)):
@@ -79,6 +96,35 @@ def betas(value):
     return (beta(0, beta1), beta(1, beta2))
 
 
+def _epsilon(name, value):
+    return at_least_zero(name, value, label="epsilon value")
+
+
+# The range of every optimizer hyperparameter (as torch.optim checks them).
+OPTIMIZER_LIMITS = {
+    "lr": lambda name, value: learning_rate(value),
+    "momentum": at_least_zero, "weight_decay": at_least_zero, "lr_decay": at_least_zero,
+    "initial_accumulator_value": at_least_zero, "alpha": at_least_zero, "eps": _epsilon,
+    "dampening": lambda name, value: finite_number(name, value),
+    "betas": lambda name, value: betas(value),
+    "nesterov": lambda name, value: flag(name, value), "maximize": lambda name, value: flag(name, value),
+    "centered": lambda name, value: flag(name, value), "amsgrad": lambda name, value: flag(name, value),
+}
+
+
+def optimizer_hyperparameters(optimizer):
+    """Check (and normalise: floats, bools) every hyperparameter of ``optimizer``."""
+    for name in optimizer.defaults:
+        check = OPTIMIZER_LIMITS.get(name, lambda name, value: value)   # yours: unchecked
+        setattr(optimizer, name, check(name, getattr(optimizer, name)))
+    if getattr(optimizer, "nesterov", False) and (optimizer.momentum <= 0
+                                                  or optimizer.dampening != 0):
+        raise HyperparameterError(
+            "Nesterov momentum requires a momentum and zero dampening "
+            f"(got momentum={optimizer.momentum}, dampening={optimizer.dampening}: "
+            "use momentum > 0 and dampening = 0, or nesterov=False)")
+
+
 def flag(name, value):
     """A bool, or a HyperparameterError: a string such as "no" is not silently True."""
     if not isinstance(value, (bool, np.bool_)):
@@ -98,29 +144,85 @@ def parameter_list(params):
     try:
         params = list(params)
     except TypeError:
-        raise TypeError(f"params must be a model (a Module) or a list of Parameters, "
+        raise UsageError(f"params must be a model (a Module) or a list of Parameters, "
                         f"got {type(params).__name__}") from None
     unique, seen = [], set()
     for param in params:
         if not (hasattr(param, "data") and hasattr(param, "grad")):
-            raise TypeError(f"params must hold Parameters (objects with .data and .grad), got "
+            raise UsageError(f"params must hold Parameters (objects with .data and .grad), got "
                             f"{type(param).__name__}; wrap arrays with nn.Parameter(array)")
         if id(param) not in seen:
             seen.add(id(param))
             unique.append(param)
     if not unique:
-        raise ValueError("the optimizer got an empty parameter list: pass model.parameters() "
+        raise UsageError("the optimizer got an empty parameter list: pass model.parameters() "
                          "of a model that has parameters")
     for param in unique:
         dtype = np.asarray(param.data).dtype
         if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"{param!r} holds {dtype} values; "
+            raise UsageError(f"{param!r} holds {dtype} values; "
                             "parameters must be floating point (e.g. float32)")
         if dtype not in (np.float32, np.float64):
-            raise TypeError(f"{param!r} holds {dtype} values; the optimizers work on float32 "
+            raise UsageError(f"{param!r} holds {dtype} values; the optimizers work on float32 "
                             "and float64 parameters: convert with "
                             "p.data = p.data.astype(np.float32) before creating the optimizer")
     return unique
+
+
+def optimizer_state_fits(optimizer, state_dict):
+    """Raise unless ``state_dict`` was saved from this kind of optimizer for these shapes."""
+    kind = type(optimizer).__name__
+    saved_type = str(state_dict.get("optimizer", kind))
+    if saved_type != kind:
+        raise UsageError(f"this state was saved from a {saved_type} optimizer; "
+                         f"load it into optim.{saved_type}, not into {kind}")
+    saved_state = state_dict["state"]
+    if len(saved_state) != len(optimizer.params):
+        raise UsageError(f"this state holds {len(saved_state)} parameters but the optimizer "
+                         f"has {len(optimizer.params)}; was it saved for another model?")
+    for index, state in enumerate(optimizer.state):
+        for name, array in state.items():
+            same_shape(f"optimizer state {name!r} of parameter {index}",
+                       np.asarray(saved_state[str(index)][name]), array.shape)
+
+
+def plain_value(value):
+    """A number or tuple from what a file gave back (a 0-d or 1-d array, a NumPy scalar)."""
+    if isinstance(value, np.ndarray):
+        value = tuple(value.tolist()) if value.ndim else value.item()
+    if isinstance(value, np.generic):
+        value = value.item()
+    return value
+
+
+def optimizer_fits(optimizer, model):
+    """Raise unless ``optimizer`` was built on exactly ``model``'s parameters."""
+    if {id(p) for p in optimizer.params} != {id(p) for p in model.parameters()}:
+        raise UsageError(f"this {type(optimizer).__name__} was built on other parameters than "
+                         "this model's; build it on the model, e.g. "
+                         f"optim.{type(optimizer).__name__}(model, lr=...)")
+
+
+def compiled(model, method):
+    """Raise unless ``model.compile(...)`` was called."""
+    if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
+        raise UsageError(f"This model has not been compiled yet: call model.compile("
+                         f"optimizer='adam', loss='mse', metrics=[...]) before model.{method}(...)")
+
+
+def batch_of_inputs(owner, X):
+    """``X`` as an array with a first axis of examples (not a scalar)."""
+    X = np.asarray(X)
+    if X.ndim == 0:
+        raise ShapeError(f"{owner} expects a batch of inputs (first axis = examples), got a "
+                         f"scalar of shape {X.shape}")
+    return X
+
+
+def non_negative_int(owner, name, value):
+    """Raise unless ``value`` is an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise UsageError(f"{owner}: {name} must be an integer >= 0, got {value!r}")
 
 
 def same_shape(what, array, shape):
@@ -141,10 +243,19 @@ def positive_int(owner, name, value):
                                   f"got {value!r}.")
 
 
+def float_dtype(owner, dtype):
+    """``np.dtype(dtype)``, or a HyperparameterError unless it is a float type."""
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise HyperparameterError(f"{owner}: dtype must be a float type such as np.float32 or "
+                                  f"np.float64, got {dtype}.")
+    return dtype
+
+
 def grad_shape(layer, grad_output, expected_shape):
     """Raise unless ``grad_output`` has the shape of the layer's last output."""
     if expected_shape is None:
-        raise RuntimeError(f"{layer!r}.backward was called before forward; call forward first.")
+        raise UsageError(f"{layer!r}.backward was called before forward; call forward first.")
     if grad_output.shape != expected_shape:
         raise ShapeError(
             f"{layer!r}.backward expects a gradient of shape {expected_shape} (the shape of its "
@@ -337,3 +448,36 @@ def divergence_message(loss_value, epoch, step, steps, optimizer, model):
     else:
         advice = "Try a smaller learning rate, and check that the inputs are scaled."
     return f"Training diverged: the loss became {loss_value} at {where}. {about_parameters} {advice}"
+
+
+# --------------------------------------------------------------------------
+# Looking things up by name
+# --------------------------------------------------------------------------
+
+def find_by_name(kind, name, table, aliases=None):
+    """The key of ``table`` that ``name`` means (any case; ``aliases`` map other names).
+
+    Raises UnknownNameError naming the closest valid name and listing them all.
+    """
+    if not isinstance(name, str):
+        raise UsageError(f"expected a {kind} name such as {next(iter(table))!r}, got {name!r}")
+    aliases = aliases or {}
+    key = name.lower()
+    key = aliases.get(key, key)
+    if key not in table:
+        valid = sorted(table) + sorted(aliases)
+        close = difflib.get_close_matches(key, valid, n=1)
+        suggestion = f" Did you mean {close[0]!r}?" if close else ""
+        raise UnknownNameError(f"unknown {kind} {name!r}.{suggestion} Valid names: "
+                               f"{', '.join(valid)}.")
+    return key
+
+
+def known_options(kind, key, factory, options):
+    """Raise a HyperparameterError for any option ``factory`` (a class) does not take."""
+    allowed = [p for p in inspect.signature(factory).parameters
+               if p not in ("name", "params", "self")]
+    for option in options:
+        if option not in allowed:
+            raise HyperparameterError(f"{kind} {key!r} has no option {option!r}; its options: "
+                                      f"{', '.join(allowed) if allowed else 'none'}.")

@@ -46,7 +46,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -818,3 +817,14 @@ class DataLoader:
             f"shuffle={self.shuffle}, replacement={self.replacement}, drop_last={self.drop_last}, "
             f"{len(self)} batches per epoch)"
         )
+
+
+def as_loader(data, batch_size):
+    """A DataLoader (in order, no shuffling) for an ``(X, y)`` pair; a loader is returned as it is."""
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        X, y = data
+        return DataLoader(X, y, batch_size=batch_size, shuffle=False)
+    if isinstance(data, (tuple, list)):
+        raise TypeError(f"expected data as an (X, y) pair, got a {type(data).__name__} "
+                        f"of {len(data)} items")
+    return data

@@ -200,3 +200,15 @@ class Scheduler:
 
     def __repr__(self):
         return f"Scheduler({self.schedule.__name__}, t={self.t}, lr={self.lr:g})"
+
+
+def for_fit(optimizer, lr_schedule):
+    """A ``schedules.Scheduler`` for ``fit``'s ``lr_schedule`` (None when there is none)."""
+    if lr_schedule is None:
+        return None
+    try:
+        return Scheduler(optimizer, lr_schedule)
+    except HyperparameterError as error:
+        raise HyperparameterError(
+            f"{error}. In fit, a schedule name gets only lr; give the other options with "
+            f"lr_schedule=schedules.get({lr_schedule!r}, lr=..., ...)") from None

@@ -38,7 +38,7 @@ import zipfile
 
 import numpy as np
 
-from .errors import DataFileError, ShapeError, StateDictError
+from .errors import DataFileError, StateDictError
 from .files import write_atomically
 
 __all__ = ["save", "load", "save_checkpoint", "load_checkpoint", "check_model_state",
