@@ -2,11 +2,20 @@
 
 Modules (each one is meant to be read):
 
+The core, the algorithms as the lessons write them:
+
 - ``nn``            layers and models: Parameter, Module, Linear, ReLU, ..., Sequential
 - ``losses``        loss functions with their gradients (Keras names, ``loss(y_true, y_pred)``)
-- ``optim``         SGD, Adagrad, RMSprop, Adam, AdamW (the torch.optim algorithms)
+- ``optim``         SGD, Adagrad, RMSprop, Adam, AdamW (the torch.optim algorithms, in NumPy)
+- ``training``      the train / evaluate loop, ``compile`` / ``fit``
+
+Around it:
+
+- ``checks``        input checks and the messages that name the fix (``errors``: their classes)
+- ``metrics``       accuracy, MAE, MSE as numbers to watch
+- ``callbacks``     ``EarlyStopping`` and ``History``
 - ``schedules``     learning-rate schedules
-- ``training``      the train / evaluate loop, ``fit`` and ``History``
+- ``fast_optim``    optional: the optimizers as compiled loops (numba), same numbers, faster
 - ``data``          the shipped datasets, scaling, splitting and ``DataLoader``
 - ``gradcheck``     finite-difference gradients and relative error
 - ``functions``     test functions for gradient descent (cubic, bowls, Rosenbrock, ...)

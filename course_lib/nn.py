@@ -99,7 +99,7 @@ class Module:
     # -- train / eval ------------------------------------------------------
     def train(self, mode=True):
         """Switch this module and every sub-module to training mode; returns self."""
-        self.training = bool(mode)
+        self.training = checks.flag("mode", mode)
         for _, child in self.named_children():
             child.train(mode)
         return self

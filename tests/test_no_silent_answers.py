@@ -86,3 +86,9 @@ def test_divergence_with_parameters_already_broken_says_so():
 def test_a_learning_rate_of_inf_is_refused_at_construction():
     with pytest.raises(HyperparameterError, match="finite"):
         optim.Adam([nn.Parameter(np.zeros(2))], lr=float("inf"))
+
+
+def test_train_mode_must_be_a_bool():
+    """model.train("no") used to switch training mode on."""
+    with pytest.raises(HyperparameterError, match="mode must be True or False"):
+        nn.Dropout(0.5).train("no")
