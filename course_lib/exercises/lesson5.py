@@ -201,13 +201,13 @@ def softmax_cross_entropy_reference(logits, y):
     return float(loss), grad
 
 
-def _softmax_ce(logits, y, scale=True, onehot=True, shift=True, mean=True):
+def _softmax_ce(logits, y, scale=True, onehot=True, shift=True, mean=True, log_of_p=False):
     """Softmax cross-entropy with switches that reproduce the usual slips."""
     z = logits - logits.max(axis=1, keepdims=True) if shift else logits
-    exp = np.exp(z)
-    p = exp / exp.sum(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))     # log-softmax
+    p = np.exp(log_p)
     rows = np.arange(len(y))
-    per_example = -np.log(p[rows, y])
+    per_example = -np.log(p[rows, y]) if log_of_p else -log_p[rows, y]
     loss = per_example.mean() if mean else per_example.sum()
     grad = p.copy()
     if onehot:
@@ -240,14 +240,18 @@ q4 = FunctionQuestion(
         Mistake("exp overflows for large logits (here 1000): subtract each row's maximum before exp. "
                 "The softmax does not change, and exp never sees a number above 0.",
                 lambda logits, y: _softmax_ce(logits, y, shift=False)),
+        Mistake("the loss is inf where the true class's probability underflows to 0 (here exp(−799)): "
+                "take −log p from the log-softmax, log p = z − log Σ exp z (after subtracting the max), "
+                "instead of the log of p.",
+                lambda logits, y: _softmax_ce(logits, y, log_of_p=True)),
     ],
     hints=[
-        "Subtract each row's max, softmax each row (p), average −log p[true class]; the gradient is "
-        "(p − onehot) / N.",
-        "`p[np.arange(N), y]` picks each example's probability of its true class; for the gradient, copy "
-        "p and subtract 1 at those same places, then divide by N.",
-        "`z = logits - logits.max(axis=1, keepdims=True)`, `p = np.exp(z) / np.exp(z).sum(axis=1, "
-        "keepdims=True)`, `loss = -np.log(p[rows, y]).mean()`, `grad = p.copy(); grad[rows, y] -= 1; "
+        "Subtract each row's max, take the log-softmax log p = z − log Σ exp z, average −log p[true class]; "
+        "the gradient is (p − onehot) / N with p = exp(log p).",
+        "`log_p[np.arange(N), y]` picks each example's log-probability of its true class; for the gradient, "
+        "copy p and subtract 1 at those same places, then divide by N.",
+        "`z = logits - logits.max(axis=1, keepdims=True)`, `log_p = z - np.log(np.exp(z).sum(axis=1, "
+        "keepdims=True))`, `loss = -log_p[rows, y].mean()`, `grad = np.exp(log_p); grad[rows, y] -= 1; "
         "return loss, grad / N`",
     ],
     solution=(
@@ -255,9 +259,9 @@ q4 = FunctionQuestion(
         "    N = len(y)\n"
         "    rows = np.arange(N)\n"
         "    z = logits - logits.max(axis=1, keepdims=True)   # no overflow: exp(z) <= 1\n"
-        "    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)\n"
-        "    loss = -np.log(p[rows, y]).mean()\n"
-        "    grad = p.copy()\n"
+        "    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))   # log-softmax\n"
+        "    loss = -log_p[rows, y].mean()                      # no log(0), even if p underflows\n"
+        "    grad = np.exp(log_p)                               # p\n"
         "    grad[rows, y] -= 1                                 # p - onehot(y)\n"
         "    return loss, grad / N                              # the 1/N of the mean"
     ),
