@@ -30,20 +30,44 @@ from course_lib.exercises.core import (
 _TRANSPOSE_ADVICE = ("the shapes of a matrix product do not fit, so a transpose is probably missing. "
                      "With x (N, in), W (in, out) and G = dL/d(output) (N, out): "
                      "grad_x = G @ W.T is (N, in) and grad_W = x.T @ G is (in, out).")
+_SHAPE_ADVICE = ("two arrays' shapes do not fit: a transpose or a sum over the batch is probably missing, "
+                 "or an array of another layer was used. Every gradient has the shape of its variable: with "
+                 "x (N, in), W (in, out) and G = dL/d(output) (N, out), grad_x = G @ W.T is (N, in), "
+                 "grad_W = x.T @ G is (in, out) and grad_b = G.sum(axis=0) is (out,).")
+
+
+def _with_shape_advice(result):
+    """Add a diagnosis to a Result whose learner code raised on mismatched shapes.
+
+    NumPy raises before any number can be compared, so mistake matching never sees these slips.
+    """
+    text = result.summary.lower()
+    if result.reason != "raised" or result.diagnosis:
+        return result
+    if "matmul" in text or "not aligned" in text or "core dimension" in text:
+        advice = _TRANSPOSE_ADVICE
+    elif "could not be broadcast" in text:
+        advice = _SHAPE_ADVICE
+    else:
+        return result
+    result.diagnosis = advice[0].upper() + advice[1:]
+    result.details = (result.details + "\n" if result.details else "") + f"Likely cause: {result.diagnosis}"
+    return result
 
 
 class BackwardQuestion(FunctionQuestion):
-    """A ``FunctionQuestion`` that also explains the error of a matrix product whose shapes
-    do not fit (``G @ W`` instead of ``G @ W.T``): NumPy raises before any number can be compared,
-    so the usual mistake matching never sees it."""
+    """A ``FunctionQuestion`` that also explains an error raised on shapes that do not fit
+    (``G @ W`` instead of ``G @ W.T``, a gradient of the wrong shape added to another)."""
 
     def _evaluate(self, answer):
-        result = super()._evaluate(answer)
-        text = result.summary.lower()
-        if result.reason == "raised" and ("matmul" in text or "not aligned" in text or "core dimension" in text):
-            result.diagnosis = _TRANSPOSE_ADVICE[0].upper() + _TRANSPOSE_ADVICE[1:]
-            result.details += f"\nLikely cause: {result.diagnosis}"
-        return result
+        return _with_shape_advice(super()._evaluate(answer))
+
+
+class LayerQuestion(CustomQuestion):
+    """A ``CustomQuestion`` (a class to check) with the same explanation of shape errors."""
+
+    def _evaluate(self, answer):
+        return _with_shape_advice(super()._evaluate(answer))
 
 
 # ---------------------------------------------------------------------------
@@ -215,6 +239,40 @@ def _softmax_ce(logits, y, scale=True, onehot=True, shift=True, mean=True, log_o
     return loss, grad / len(y) if scale else grad
 
 
+_OVERFLOW = ("exp overflows for large logits (here 1000): subtract each row's maximum before exp. "
+             "The softmax does not change, and exp never sees a number above 0.")
+_UNDERFLOW = ("the loss is inf where the true class's probability underflows to 0 (here exp(−799)): "
+              "take −log p from the log-softmax, log p = z − log Σ exp z (after subtracting the max), "
+              "instead of the log of p.")
+
+
+class SoftmaxQuestion(FunctionQuestion):
+    """q4's question: a non-finite answer is explained by two probes, whatever form the code takes.
+
+    Probe 1, logits (1000, 0, −1000) with label 0: only an overflowing exp (no max subtracted)
+    can fail here. Probe 2, logits (2, 1, 800) with label 1: the shifted softmax is fine, but
+    p of the true class is e^−799 = 0, so only log(p) instead of the log-softmax fails.
+    """
+
+    def _evaluate(self, answer):
+        result = super()._evaluate(answer)
+        if result.reason != "not finite" or result.diagnosis in (_OVERFLOW, _UNDERFLOW):
+            return result
+        for logits, label, diagnosis in [([[1000.0, 0.0, -1000.0]], 0, _OVERFLOW),
+                                         ([[2.0, 1.0, 800.0]], 1, _UNDERFLOW)]:
+            try:
+                with np.errstate(all="ignore"):
+                    loss, grad = answer(np.array(logits), np.array([label]))
+                finite = bool(np.all(np.isfinite(loss)) and np.all(np.isfinite(grad)))
+            except Exception:  # noqa: BLE001 - the learner's code; the main check already reported it
+                return result
+            if not finite:
+                result.diagnosis = diagnosis[0].upper() + diagnosis[1:]
+                result.details += f"\nLikely cause: {result.diagnosis}"
+                return result
+        return result
+
+
 def _q4_cases():
     rng = np.random.default_rng(54)
     return [
@@ -224,7 +282,7 @@ def _q4_cases():
     ]
 
 
-q4 = FunctionQuestion(
+q4 = SoftmaxQuestion(
     name="softmax_cross_entropy",
     reference=softmax_cross_entropy_reference,
     cases=_q4_cases,
@@ -237,13 +295,8 @@ q4 = FunctionQuestion(
                 lambda logits, y: _softmax_ce(logits, y, onehot=False)),
         Mistake("the loss is summed over the batch; take the mean (and keep the 1/N in the gradient).",
                 lambda logits, y: _softmax_ce(logits, y, mean=False)),
-        Mistake("exp overflows for large logits (here 1000): subtract each row's maximum before exp. "
-                "The softmax does not change, and exp never sees a number above 0.",
-                lambda logits, y: _softmax_ce(logits, y, shift=False)),
-        Mistake("the loss is inf where the true class's probability underflows to 0 (here exp(−799)): "
-                "take −log p from the log-softmax, log p = z − log Σ exp z (after subtracting the max), "
-                "instead of the log of p.",
-                lambda logits, y: _softmax_ce(logits, y, log_of_p=True)),
+        Mistake(_OVERFLOW, lambda logits, y: _softmax_ce(logits, y, shift=False)),
+        Mistake(_UNDERFLOW, lambda logits, y: _softmax_ce(logits, y, log_of_p=True)),
     ],
     hints=[
         "Subtract each row's max, take the log-softmax log p = z − log Σ exp z, average −log p[true class]; "
@@ -357,7 +410,7 @@ def _q5_evaluate(cls):
     return Result(INCORRECT, f"`MyLinear`: {message}", reason="mistake", diagnosis=message)
 
 
-q5 = CustomQuestion(
+q5 = LayerQuestion(
     name="MyLinear",
     check_answer=_q5_evaluate,
     hints=[
