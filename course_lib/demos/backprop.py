@@ -155,12 +155,11 @@ class Step:
 
 def graph_nodes(tiny):
     """The 10 nodes of the drawn graph: x1, x2 | z1..z3 | h1..h3 | ŷ | L, with value and gradient."""
-    nodes = [Node(f"x{i + 1}", f"x{i + 1}", 0, 0.5 + i, tiny.x[0, i], tiny.grad["x"][0, i]) for i in range(2)]
-    nodes += [Node(f"z{j + 1}", f"z{j + 1}", 1, j, tiny.z[0, j], tiny.grad["z"][0, j]) for j in range(3)]
-    nodes += [Node(f"h{j + 1}", f"h{j + 1} = ReLU(z{j + 1})", 2, j, tiny.h[0, j], tiny.grad["h"][0, j])
-              for j in range(3)]
-    nodes.append(Node("y_hat", "ŷ", 3, 1, tiny.y_hat[0, 0], tiny.grad["y_hat"][0, 0]))
-    nodes.append(Node("L", "L = (ŷ − y)²", 4, 1, tiny.loss, 1.0))
+    nodes = [Node(f"x{i + 1}", "input", 0, 0.5 + i, tiny.x[0, i], tiny.grad["x"][0, i]) for i in range(2)]
+    nodes += [Node(f"z{j + 1}", "x W1 + b1", 1, j, tiny.z[0, j], tiny.grad["z"][0, j]) for j in range(3)]
+    nodes += [Node(f"h{j + 1}", "ReLU", 2, j, tiny.h[0, j], tiny.grad["h"][0, j]) for j in range(3)]
+    nodes.append(Node("y_hat", "h W2 + b2", 3, 1, tiny.y_hat[0, 0], tiny.grad["y_hat"][0, 0]))
+    nodes.append(Node("L", "(ŷ − y)²", 4, 1, tiny.loss, 1.0))
     return nodes
 
 
@@ -236,7 +235,7 @@ def graph_state(tiny, k):
 def draw_graph(ax, tiny, state):
     """Draw the graph with the values (black) and gradients (red) known at ``state``."""
     nodes = {node.key: node for node in graph_nodes(tiny)}
-    xs = {0: 0.0, 1: 1.5, 2: 3.0, 3: 4.5, 4: 6.0}
+    xs = {0: 0.0, 1: 1.6, 2: 3.2, 3: 4.8, 4: 6.3}
     pos = {key: (xs[node.column], 2.0 - node.row) for key, node in nodes.items()}
     edges = [(f"x{i + 1}", f"z{j + 1}", f"W1[{i},{j}]") for i in range(2) for j in range(3)]
     edges += [(f"z{j + 1}", f"h{j + 1}", "") for j in range(3)]
@@ -254,24 +253,27 @@ def draw_graph(ax, tiny, state):
             or (a in current and backward and b in state.grads_known)
         ax.annotate("", xy=(x0, y0) if backward and active else (x1, y1),
                     xytext=(x1, y1) if backward and active else (x0, y0),
-                    arrowprops=dict(arrowstyle="->", lw=2.2 if active else 0.8,
+                    arrowprops=dict(arrowstyle="-|>", lw=2.2 if active else 0.8, shrinkA=20, shrinkB=20,
+                                    mutation_scale=14 if active else 8,
                                     color=("C3" if backward else "C0") if active else "0.7"))
     for key, node in nodes.items():
         x, y = pos[key]
         off = key.startswith(("z", "h")) and key in state.values_known and tiny.z[0, int(key[1]) - 1] <= 0
         face = "#fff3cd" if key in current else ("#eeeeee" if off else "white")
+        short = "ŷ" if key == "y_hat" else key
         lines = [node.label]
-        lines.append(f"value {node.value:.4g}" if key in state.values_known else "value ?")
-        lines.append(f"∂L/∂ {node.grad:.4g}" if key in state.grads_known else "∂L/∂ ?")
+        lines.append(f"{short} = {node.value:.4g}" if key in state.values_known else f"{short} = ?")
+        if not key.startswith("x"):   # dL/dx is not needed: nothing before the inputs learns
+            lines.append(f"∂L/∂{short} = {node.grad:.4g}" if key in state.grads_known else f"∂L/∂{short} = ?")
         ax.text(x, y, "\n".join(lines), ha="center", va="center", fontsize=8.5, zorder=3,
                 bbox=dict(boxstyle="round,pad=0.35", fc=face, ec="C3" if key in current else "0.4",
                           lw=2 if key in current else 1))
     known = [(label, value, grad) for label, value, grad in tiny.parameter_items()
              if label[:2] in {name for group in state.params_known for name in group.split(", ")}]
     table = "parameters and ∂L/∂parameter:\n" + "\n".join(
-        f"{label:8s} {value:6.3g}  ∂L/∂ {grad:7.4g}" for label, value, grad in known) if known else ""
-    ax.text(7.0, 2.3, table, ha="left", va="top", fontsize=7.5, family="monospace")
-    ax.set_xlim(-0.7, 9.2)
+        f"{label:8s} = {value:5.3g}   ∂L/∂ = {grad + 0:6.4g}" for label, value, grad in known) if known else ""
+    ax.text(6.9, 2.6, table, ha="left", va="top", fontsize=8.5, family="monospace")
+    ax.set_xlim(-0.7, 9.6)
     ax.set_ylim(-0.7, 2.7)
     ax.axis("off")
 
