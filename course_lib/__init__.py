@@ -20,4 +20,10 @@ __version__ = "0.1.0"
 # ``course_lib.save(path, state)`` / ``course_lib.load(path)``: the DESIGN's names, from serialization.
 from .serialization import load, save  # noqa: E402
 
+# In Jupyter, an error raised on purpose shows the learner's own lines and our message,
+# not the lines inside course_lib that led to it (see errors.learner_frames).
+from .errors import install_short_tracebacks  # noqa: E402
+
+install_short_tracebacks()
+
 __all__ = ["__version__", "save", "load"]
