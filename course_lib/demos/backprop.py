@@ -247,15 +247,25 @@ def draw_graph(ax, tiny, state):
     if "W1, b1" in current:
         current = {"x1", "x2", "z1", "z2", "z3"}
     backward = state.step.phase == "backward"
+    half_size = {"x": (0.32, 0.2), "z": (0.5, 0.3), "h": (0.55, 0.3), "y": (0.5, 0.3), "L": (0.4, 0.3)}
+
+    def border(key, towards):
+        """The point where the line from node ``key`` to ``towards`` leaves the node's box."""
+        (x0, y0), (x1, y1) = pos[key], towards
+        width, height = half_size[key[0]]
+        t = min(width / max(abs(x1 - x0), 1e-9), height / max(abs(y1 - y0), 1e-9))
+        return x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+
     for a, b, _ in edges:
-        (x0, y0), (x1, y1) = pos[a], pos[b]
         active = a in current and b in current or (b in current and not backward and a in state.values_known) \
             or (a in current and backward and b in state.grads_known)
-        ax.annotate("", xy=(x0, y0) if backward and active else (x1, y1),
-                    xytext=(x1, y1) if backward and active else (x0, y0),
-                    arrowprops=dict(arrowstyle="-|>", lw=2.2 if active else 0.8, shrinkA=20, shrinkB=20,
-                                    mutation_scale=14 if active else 8,
-                                    color=("C3" if backward else "C0") if active else "0.7"))
+        start, end = border(a, pos[b]), border(b, pos[a])
+        if backward and active:      # the gradient travels against the direction of computation
+            start, end = end, start
+        ax.annotate("", xy=end, xytext=start,
+                    arrowprops=dict(arrowstyle="-|>", lw=2.2 if active else 0.8, shrinkA=0, shrinkB=0,
+                                    mutation_scale=16 if active else 9,
+                                    color=("C3" if backward else "C0") if active else "0.6"))
     for key, node in nodes.items():
         x, y = pos[key]
         off = key.startswith(("z", "h")) and key in state.values_known and tiny.z[0, int(key[1]) - 1] <= 0
