@@ -670,8 +670,12 @@ def train_by_hand(X, y, params, gradients, batch_list, lr):
     return np.array(history), params
 
 
-def train_with_engine(X, y, params, batch_list, lr):
-    """The same run with ``nn.Sequential(Linear, ReLU, Linear)``, ``losses.mse`` and ``optim.SGD``."""
+def train_with_engine(X, y, params, batch_list, lr, zero_grad=True):
+    """The same run with ``nn.Sequential(Linear, ReLU, Linear)``, ``losses.mse`` and ``optim.SGD``.
+
+    ``zero_grad=False`` leaves out ``optimizer.zero_grad()``, the classic slip: each step then
+    uses the sum of every gradient so far. Non-finite losses are kept as they come (inf / NaN).
+    """
     model = nn.Sequential(nn.Linear(X.shape[1], params["W1"].shape[1], dtype=np.float64), nn.ReLU(),
                           nn.Linear(params["W2"].shape[0], 1, dtype=np.float64))
     model.load_state_dict({"0.weight": params["W1"], "0.bias": params["b1"],
@@ -679,10 +683,12 @@ def train_with_engine(X, y, params, batch_list, lr):
     optimizer = optim.SGD(model.parameters(), lr=lr)
     history = []
     for rows in batch_list:
-        optimizer.zero_grad()
-        loss, grad = losses.mse.value_and_gradient(y[rows], model.forward(X[rows]))
-        model.backward(grad)
-        optimizer.step()
+        if zero_grad:
+            optimizer.zero_grad()
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, grad = losses.mse.value_and_gradient(y[rows], model.forward(X[rows]))
+            model.backward(grad)
+            optimizer.step()
         history.append(float(loss))
     state = model.state_dict()
     return np.array(history), {"W1": state["0.weight"], "b1": state["0.bias"],
