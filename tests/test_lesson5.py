@@ -493,6 +493,7 @@ def test_the_equality_check_catches_a_wrong_backward(wine):
     mine, _ = demo.train_by_hand(X_train, y_train, params, without_the_two, batch_list, lr=0.05)
     engine, _ = demo.train_with_engine(X_train, y_train, params, batch_list, lr=0.05)
     assert mine[0] == pytest.approx(engine[0])    # the same start ...
+    assert mine[-10:].mean() < mine[0] / 5        # a wrong backward still "trains" (the lesson says so)
     assert np.all(np.isfinite(mine)) and np.max(np.abs(mine - engine)) > 1e-3   # ... then apart
 
 
