@@ -18,6 +18,7 @@ import numpy as np
 from course_lib import losses, nn
 from course_lib.demos import backprop
 from course_lib.exercises.core import (
+    CORRECT,
     INCORRECT,
     CustomQuestion,
     FunctionQuestion,
@@ -406,7 +407,7 @@ def _q5_evaluate(cls):
     """Wrap the check so that a Result (with reason "mistake" for recognised slips) comes back."""
     verdict, message = _check_my_linear(cls)
     if verdict:
-        return Result("correct", message, reason="ok")
+        return Result(CORRECT, message, reason="ok")
     return Result(INCORRECT, f"`MyLinear`: {message}", reason="mistake", diagnosis=message)
 
 
