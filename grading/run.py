@@ -181,7 +181,7 @@ def grade_submission(source_nb, submitted_nb, references, work, course_root, ven
             nonce = secrets.token_hex(16)
             rng = np.random.default_rng(int.from_bytes(secrets.token_bytes(8), "little"))
             inputs = question.make_inputs(rng)
-            status, messages = sandbox.execute(recorder_cell(question.snippet, inputs, nonce), limit)
+            status, messages = sandbox.execute(recorder_cell(question.snippet, question.kernel_view(inputs), nonce), limit)
             if status == "timeout":
                 results[grade_id] = (False, f"your code ran over the time limit of {limit:.0f} s")
                 fresh_kernel()

@@ -11,7 +11,8 @@ a dict from the ``grade_id`` of an autograded test cell to a ``Question``:
 - ``snippet``: Python run in the student's kernel by the recorder cell (see
   ``grading.protocol``); it sees ``inputs``, the student's names, ``call(f, *args)`` (which
   returns ``[output, changed_its_arguments]``) and ``value(name)``, and sets ``outputs``;
-- ``judge(inputs, outputs)``: run in the grader's process, returns ``(passed, message)``.
+- ``kernel_view(inputs)``: the part of the inputs sent to the kernel (default: all of them);
+- ``judge(inputs, outputs)``: run in the grader's process; returns a message, or raises ``Fail``.
 """
 
 import importlib
@@ -23,8 +24,10 @@ from grading.protocol import Raised, Unsupported
 
 
 class Question:
-    def __init__(self, grade_id, make_inputs, snippet, judge, time_limit=20.0):
+    def __init__(self, grade_id, make_inputs, snippet, judge, time_limit=20.0, kernel_view=None):
         self.grade_id = grade_id
+        # What of the inputs the kernel sees (default: all); the judge always gets all of them.
+        self.kernel_view = kernel_view or (lambda inputs: inputs)
         self.make_inputs = make_inputs
         self.snippet = snippet
         self.judge = judge

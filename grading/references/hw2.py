@@ -64,9 +64,9 @@ def judge_batches(inputs, outputs):
     for index, ((n, size, seed), out) in enumerate(zip(inputs, outputs, strict=True)):
         what = f"hidden case {index + 1} ({n} examples, batches of {size})"
         first, second, again = (_epoch(got, n, size, what) for got in out)
-        if n > 3 and np.array_equal(first, np.arange(n)):
+        if n >= 10 and np.array_equal(first, np.arange(n)):
             raise Fail(f"{what}: the indices are not shuffled")
-        if n > 3 and np.array_equal(first, second):
+        if n >= 10 and np.array_equal(first, second):
             raise Fail(f"{what}: two epochs drawn from the same rng came out in the same order: "
                        "shuffle with the rng you are given")
         if not np.array_equal(first, again):

@@ -92,5 +92,7 @@ QUESTIONS = {
                                           output_count=3),
     "test_first_step": Question("test_first_step", lambda rng: [], "outputs = [value('first_step')]",
                                 judge_first_step),
-    "test_model": Question("test_model", model_inputs, MODEL_SNIPPET, judge_model, time_limit=180.0),
+    # Only the images go to the kernel; which test images they are stays with the grader.
+    "test_model": Question("test_model", model_inputs, MODEL_SNIPPET, judge_model, time_limit=180.0,
+                           kernel_view=lambda inputs: [inputs[0]]),
 }
