@@ -135,7 +135,10 @@ def main(argv=None):
                         help="run the kernels without a sandbox when none can be made (only for code you trust)")
     parser.add_argument("--student", action="append", default=[], help="grade only this student (repeatable)")
     parser.add_argument("--root", default=".", help="the nbgrader course directory (default: the current one)")
-    parser.add_argument("--memory-mb", type=int, default=3072, help="address-space limit per kernel")
+    parser.add_argument("--memory-mb", type=int, default=3072, help="address-space limit per kernel (default 3072)")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds per question for every question (default: each question's own, 20 s "
+                             "for most, longer for the training questions)")
     options = parser.parse_args(argv)
 
     root = Path(options.root).resolve()
@@ -143,6 +146,9 @@ def main(argv=None):
     if not re.match(r"^[A-Za-z0-9_-]+$", assignment):
         raise SystemExit(f"not an assignment name: {assignment!r}")
     references = load(assignment)
+    if options.time_limit:
+        for question in references.QUESTIONS.values():
+            question.time_limit = options.time_limit
     course = course_id(root)
     source_path = root / "source" / assignment / f"{assignment}.ipynb"
     source_nb = nbformat.read(source_path, as_version=4)
