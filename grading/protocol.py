@@ -43,8 +43,7 @@ def encode(value, depth=0):
         array = np.asarray(value)
         if array.dtype.kind not in ALLOWED_KINDS:
             return {"__unsupported__": f"array of dtype {array.dtype}"}
-        array = np.ascontiguousarray(array)
-        return {"__ndarray__": base64.b64encode(array.tobytes()).decode("ascii"),
+        return {"__ndarray__": base64.b64encode(array.tobytes(order="C")).decode("ascii"),
                 "dtype": array.dtype.str, "shape": list(array.shape)}
     if value is None or isinstance(value, (bool, str)):
         return value

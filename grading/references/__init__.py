@@ -61,6 +61,8 @@ def as_array(got, what):
         raise Fail(f"{what}: your code raised {got.message}")
     if isinstance(got, Unsupported):
         raise Fail(f"{what}: returned a {got.what}, not numbers")
+    if got is None:
+        raise Fail(f"{what}: is None, not numbers (not done yet?)")
     try:
         array = np.asarray(got, dtype=float)
     except (TypeError, ValueError):
