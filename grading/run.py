@@ -139,19 +139,29 @@ def grade_submission(source_nb, submitted_nb, references, work, course_root, ven
     restarts = 0
 
     def fresh_kernel():
+        """A new kernel with the cells that ran so far replayed; None when that cannot be had."""
         nonlocal sandbox, restarts
-        if sandbox is not None:
-            sandbox.kill()
-        restarts += 1
-        sandbox = Sandbox(work, course_root, venv, unsafe=unsafe, memory_mb=memory_mb).start()
-        for position in list(history):  # replay what ran before, in order
-            index = steps[position][0]
-            status, _ = sandbox.execute(nb.cells[index].source, limit_for(position))
-            if status in ("timeout", "died"):
-                history.remove(position)  # it ran once, but not again: poisoned too
-                log(f"  cell {index}: {status} when replayed; left out")
-                return fresh_kernel() if restarts < 3 * len(steps) else None
-        return sandbox
+        while True:
+            if sandbox is not None:
+                sandbox.kill()
+                sandbox = None
+            if restarts >= 3 * len(steps) + 3:
+                log("  giving up: too many kernel restarts")
+                return None
+            restarts += 1
+            try:
+                sandbox = Sandbox(work, course_root, venv, unsafe=unsafe, memory_mb=memory_mb).start()
+            except RuntimeError as error:
+                log(f"  {error}")
+                continue
+            for position in list(history):  # replay what ran before, in order
+                status, _ = sandbox.execute(nb.cells[steps[position][0]].source, limit_for(position))
+                if status in ("timeout", "died"):
+                    history.remove(position)  # it ran once, but not again: left out from now on
+                    log(f"  cell {steps[position][0]}: {status} when replayed; left out")
+                    break
+            else:
+                return sandbox
 
     try:
         fresh_kernel()

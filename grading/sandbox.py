@@ -37,9 +37,12 @@ import time
 import uuid
 from pathlib import Path
 
+from grading.protocol import RECORD_MIME
+
 # DESCENT_BWRAP: another bubblewrap binary (the tests point it at a missing one to see the refusal)
 BWRAP = os.environ.get("DESCENT_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
-INSIDE = Path("/work/submission")  # where the submission's private copy appears inside the sandbox
+INSIDE = Path("/work/submission")
+MAX_KEPT_OUTPUTS = 500  # output messages kept per cell (the rest are dropped; the record is always kept)  # where the submission's private copy appears inside the sandbox
 
 
 class SandboxUnavailable(RuntimeError):
@@ -211,7 +214,7 @@ class Sandbox:
         """
         msg_id = self.client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + timeout
-        messages, status = [], None
+        messages, status, kept, records = [], None, 0, 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -228,6 +231,15 @@ class Sandbox:
             kind = message["msg_type"]
             if kind == "status" and message["content"].get("execution_state") == "idle":
                 break
+            is_record = kind == "display_data" and RECORD_MIME in message["content"].get("data", {})
+            if is_record:
+                records += 1
+                if records > 2:  # two already make the question fail (one record per request)
+                    continue
+            elif kind in ("stream", "display_data"):
+                kept += 1
+                if kept > MAX_KEPT_OUTPUTS:  # a cell printing without end must not fill the grader's memory
+                    continue
             messages.append(message)
             if kind == "error":
                 status = "error"
