@@ -158,9 +158,12 @@ def main(argv=None):
         raise SystemExit(f"{source_path}: test cells {sorted(unknown)} have no hidden tests in "
                          f"grading/references (every graded cell needs one)")
     venv = Path(sys.prefix)
-    import course_lib
+    import importlib.util
 
-    code_root = Path(course_lib.__file__).resolve().parent.parent  # course_lib/ and data/ live here
+    spec = importlib.util.find_spec("course_lib")  # found, not imported (that would start numba)
+    if spec is None or not spec.origin:
+        raise SystemExit("course_lib is not installed in this environment: run python3 course.py setup")
+    code_root = Path(spec.origin).resolve().parent.parent  # course_lib/ and data/ live here
     reason = check_bwrap()
     if reason and not options.unsafe:
         print(f"Refusing to grade: no sandbox can be made here: {reason}.\n"

@@ -97,9 +97,9 @@ def _outputs(messages):
             output = nbformat.v4.output_from_msg(message)
         except Exception:
             continue
-        if "data" in output:  # keep text, pictures and HTML only (never our record's MIME type)
-            output["data"] = {k: v for k, v in output["data"].items()
-                              if k in ("text/plain", "image/png", "text/html", "text/markdown")}
+        if "data" in output:  # keep plain text and PNG pictures only: no HTML or scripts of the
+            # student's in the feedback you open in a browser, and never our record's MIME type
+            output["data"] = {k: v for k, v in output["data"].items() if k in ("text/plain", "image/png")}
             if not output["data"]:
                 continue
         size = len(str(output))
