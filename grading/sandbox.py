@@ -154,6 +154,7 @@ class Sandbox:
         # Our own wait (not client.wait_for_ready, whose heartbeat check gives up on a kernel that
         # is merely slow to start on a busy machine): ask for kernel_info until it answers.
         deadline = time.monotonic() + timeout
+        asked, asked_at = set(), 0.0
         while True:
             if not self.alive():
                 stderr = self._stderr()
@@ -162,12 +163,14 @@ class Sandbox:
             if time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError(f"the kernel did not answer within {timeout} s")
-            msg_id = self.client.kernel_info()
+            if not asked or time.monotonic() - asked_at > 5:  # ask again only after a quiet while
+                asked.add(self.client.kernel_info())
+                asked_at = time.monotonic()
             try:
-                reply = self.client.get_shell_msg(timeout=2)
+                reply = self.client.get_shell_msg(timeout=1)
             except Exception:  # queue.Empty
                 continue
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            if reply.get("parent_header", {}).get("msg_id") in asked:  # an answer to any of our requests
                 break
         return self
 
