@@ -12,6 +12,7 @@ Needs bubblewrap (``apt-get install bubblewrap``): skipped without it, except in
 (``DESCENT_REQUIRE_BROWSER=1``, set by .ci/run), where a missing sandbox is a failure.
 """
 
+import json
 import os
 import shutil
 import sys
@@ -229,10 +230,16 @@ def test_attackers_change_nothing_outside_their_sandbox(graded):
     assert not PWNED.exists()
     assert "checksum" not in graded["output"].lower()
     # The attacks did run, and met the sandbox's walls (their own cell outputs, in autograded/).
-    pth = (course / "autograded" / "a_pth" / HW1 / f"{HW1}.ipynb").read_text(encoding="utf-8")
-    assert "could not write into" in pth and "Read-only file system" in pth and "wrote a .pth" not in pth
-    overwrite = (course / "autograded" / "a_overwrite" / HW1 / f"{HW1}.ipynb").read_text(encoding="utf-8")
-    assert "could not reach the gradebook" in overwrite
+    pth = printed(course / "autograded" / "a_pth" / HW1 / f"{HW1}.ipynb")
+    assert "could not write into" in pth and "Read-only file system" in pth and "wrote a .pth" not in pth, pth
+    overwrite = printed(course / "autograded" / "a_overwrite" / HW1 / f"{HW1}.ipynb")
+    assert "could not reach the gradebook" in overwrite, overwrite
+
+
+def printed(path):
+    """Everything the cells of a graded notebook printed (their outputs, not their code)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return "".join("".join(output.get("text", "")) for cell in nb["cells"] for output in cell.get("outputs", []))
 
 
 def test_refuses_without_a_sandbox_unless_unsafe(graded, monkeypatch):
