@@ -222,6 +222,13 @@ def main(argv=None):
                         "flags": flags})
     report = root / "autograded" / f"{assignment}-grading-report.json"
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps(summary, indent=1, ensure_ascii=False))
+    rows = {}
+    if report.is_file():  # a run for some students (--student) updates their rows and keeps the others
+        try:
+            rows = {row["student"]: row for row in json.loads(report.read_text(encoding="utf-8"))}
+        except (ValueError, KeyError, TypeError):
+            rows = {}
+    rows.update({row["student"]: row for row in summary})
+    report.write_text(json.dumps([rows[s] for s in sorted(rows)], indent=1, ensure_ascii=False))
     print(f"Scores are in {root / 'gradebook.db'}; graded notebooks and {report.name} in {root / 'autograded'}")
     return 0
