@@ -4,6 +4,7 @@ real sandboxed kernel)."""
 
 import json
 import os
+import time
 import sys
 from pathlib import Path
 
@@ -90,6 +91,13 @@ needs_bwrap = pytest.mark.skipif(check_bwrap() is not None, reason=f"no sandbox:
 
 
 @needs_bwrap
+def _cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:                               # it exited while we looked
+        return b""
+
+
 def test_the_sandbox_walls(tmp_path):
     work = tmp_path / "submission"
     work.mkdir()
@@ -120,8 +128,13 @@ def test_the_sandbox_walls(tmp_path):
         pid = sandbox.process.pid
         status, _, _ = run("while True: pass", timeout=2)
         assert status == "timeout" and not sandbox.alive()
-        leftover = [p for p in os.listdir("/proc") if p.isdigit()
-                    and b"sleep\x00300" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        deadline = time.monotonic() + 10          # the namespace's processes die asynchronously
+        while True:
+            leftover = [p for p in os.listdir("/proc") if p.isdigit()
+                        and b"sleep\x00300" in _cmdline(p)]
+            if not leftover or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert not leftover, f"processes left behind by kernel {pid}: {leftover}"
     finally:
         sandbox.kill()
