@@ -14,14 +14,8 @@ AdamW      lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fal
 All of them also take ``maximize=False`` (climb instead of descend: the
 gradient is negated first) and ``fast=None`` (see "The fast path" below).
 
-The loop every lesson writes::
-
-    optimizer = optim.Adam(model, lr=1e-3)      # or model.parameters(), or [p1, p2]
-    for X_batch, y_batch in loader:
-        optimizer.zero_grad()                   # grad = 0
-        y_pred = model(X_batch)                 # forward pass
-        model.backward(loss.gradient(y_batch, y_pred))   # grad = dL/dθ
-        optimizer.step()                        # θ <- θ - (the rule's update)
+Use: ``optimizer = optim.Adam(model, lr=1e-3)``, then per batch ``zero_grad()``,
+forward, backward, ``step()`` (the loop of ``course_lib.training``).
 
 The contract, stated once
 -------------------------
@@ -174,7 +168,8 @@ class SGD(Optimizer):
                 if t == 1:
                     b[...] = g                                            # b = g
                 else:
-                    b[...] = self.momentum * b + (1 - self.dampening) * g  # b = μ b + (1 - τ) g
+                    b *= self.momentum
+                    b += (1 - self.dampening) * g                         # b = μ b + (1 - τ) g
                 g = g + self.momentum * b if self.nesterov else b
             p.data -= self.lr * g                                         # θ = θ - γ g
 
@@ -253,16 +248,19 @@ class RMSprop(Optimizer):
         for p, state in zip(self.params, self.state):
             g = self.direction(p, self.weight_decay)
             v = state["square_avg"]
-            v[...] = alpha * v + (1 - alpha) * g * g                      # v = α v + (1 - α) g²
+            v *= alpha
+            v += (1 - alpha) * g * g                                      # v = α v + (1 - α) g²
             if self.centered:
                 m = state["grad_avg"]
-                m[...] = alpha * m + (1 - alpha) * g                      # m = α m + (1 - α) g
+                m *= alpha
+                m += (1 - alpha) * g                                      # m = α m + (1 - α) g
                 d = np.sqrt(v - m * m) + self.eps                         # d = √(v - m²) + eps
             else:
                 d = np.sqrt(v) + self.eps                                 # d = √v + eps
             if self.momentum > 0:
                 b = state["momentum_buffer"]
-                b[...] = self.momentum * b + g / d                        # b = μ b + g / d
+                b *= self.momentum
+                b += g / d                                                # b = μ b + g / d
                 p.data -= self.lr * b                                     # θ = θ - γ b
             else:
                 p.data -= self.lr * g / d                                 # θ = θ - γ g / d
@@ -305,8 +303,10 @@ class Adam(Optimizer):
             g = self.direction(p, self.l2_penalty())
             self.decay_weights(p)                                         # AdamW only
             m, v = state["exp_avg"], state["exp_avg_sq"]
-            m[...] = beta1 * m + (1 - beta1) * g                          # m = β₁ m + (1 - β₁) g
-            v[...] = beta2 * v + (1 - beta2) * g * g                      # v = β₂ v + (1 - β₂) g²
+            m *= beta1
+            m += (1 - beta1) * g                                          # m = β₁ m + (1 - β₁) g
+            v *= beta2
+            v += (1 - beta2) * g * g                                      # v = β₂ v + (1 - β₂) g²
             if self.amsgrad:
                 v_max = state["max_exp_avg_sq"]
                 np.maximum(v_max, v, out=v_max)                           # v_max = max(v_max, v)
