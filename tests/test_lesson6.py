@@ -74,6 +74,8 @@ def test_q3_returning_corrected_moments_is_wrong():
 
     result = ex.q3.evaluate(returns_hats)
     assert result.status == "incorrect" and "new_m" in result.message
+    assert "bias-corrected moments" in result.diagnosis          # names the slip, not "a constant factor"
+    assert "constant factor" not in result.message and "times 10" not in result.message
 
 
 def test_q3_reference_is_the_engines_adam_over_many_steps():

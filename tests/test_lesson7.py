@@ -38,7 +38,10 @@ def test_q2_accuracy():
         "axis 0": lambda logits, labels: np.mean(np.argmax(logits, axis=0) == labels),
         "*fraction*": lambda logits, labels: np.sum(np.argmax(logits, axis=1) == labels),
         "error rate": lambda logits, labels: np.mean(np.argmax(logits, axis=1) != labels),
+        "percentage": lambda logits, labels: 100 * np.mean(np.argmax(logits, axis=1) == labels),
     })
+    percent = ex.q2.evaluate(lambda logits, labels: 100 * np.mean(np.argmax(logits, axis=1) == labels))
+    assert "sum" not in percent.message
 
 
 def test_q3_confusion_matrix():
