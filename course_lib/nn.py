@@ -3,31 +3,28 @@
 Every layer is a ``Module``: ``forward(x)`` computes the output and remembers
 what the backward pass will need; ``backward(grad_output)`` receives
 dL/d(output), *adds* dL/d(parameter) into each parameter's ``.grad``, and
-returns dL/d(input).
+returns dL/d(input). Each layer's backward sits right below its forward.
+
+Two rules with no exceptions:
+
+* ``backward`` always *accumulates*: ``p.grad += ...``. Two backward calls
+  without ``zero_grad()`` in between give the sum of both gradients, and a
+  term you add to ``p.grad`` yourself (before or after) is kept.
+* ``backward`` always returns dL/d(input), unless the call itself says
+  ``need_input_grad=False``. ``Linear`` accepts that argument (it then skips
+  one matrix product); ``Sequential.backward(g, need_input_grad=False)``
+  passes it to its first layer with parameters and does not run the layers
+  in front of it. The training loop uses it, because the input is the data.
 
 Shapes use ``N`` for the batch size. All layers keep the dtype they are
 given (float32 for training networks, float64 for exact checks); ``Linear``
 casts an input of another dtype to its own dtype once, at the door.
-
-Two things are done only for speed; both are marked ``# Speed:`` where they
-happen:
-
-* ``needs_input_grad``: a layer whose ``needs_input_grad`` is False may skip
-  computing dL/d(input) and return None from ``backward``. ``Sequential``
-  uses it: nobody needs the gradient with respect to the *data*, so the
-  first trainable layer skips that matrix product. Set
-  ``model.needs_input_grad = True`` on a Sequential when you do want
-  dL/d(input) (e.g. for a saliency map).
-* ``Parameter.grad_is_zero``: ``zero_grad()`` sets it; a layer that sees it
-  may *write* its gradient straight into ``.grad`` (``np.matmul(..., out=)``)
-  instead of computing a temporary and adding it, which gives the same
-  numbers without one extra pass over the weights. Backward still
-  accumulates: the second backward without ``zero_grad()`` adds.
 """
 
 import numpy as np
 
-from .errors import HyperparameterError, ShapeError, StateDictError
+from . import checks
+from .errors import HyperparameterError, ShapeError
 
 
 class Parameter:
@@ -39,18 +36,12 @@ class Parameter:
         The values; its dtype is kept as given.
     grad : ndarray
         Same shape and dtype as ``data``; ``zero_grad()`` fills it with zeros
-        (it is never None).
-    grad_is_zero : bool
-        True right after ``zero_grad()``, False once a backward pass has
-        written into ``grad``. Anything that zeroes ``grad`` some other way
-        (e.g. an optimizer that zeroes one flat buffer) may set it to True;
-        leaving it False is always safe, only slower.
+        (it is never None); ``backward`` adds into it.
     """
 
     def __init__(self, data):
         self.data = np.asarray(data)
         self.grad = np.zeros_like(self.data)
-        self.grad_is_zero = True
 
     @property
     def shape(self):
@@ -66,7 +57,6 @@ class Parameter:
 
     def zero_grad(self):
         self.grad.fill(0)
-        self.grad_is_zero = True
 
     def __repr__(self):
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
@@ -82,7 +72,6 @@ class Module:
     """
 
     training = True            # train() / eval() switch it (Dropout reads it)
-    needs_input_grad = True    # False: backward may skip dL/d(input) and return None
 
     def forward(self, x):
         raise NotImplementedError
@@ -148,41 +137,9 @@ class Module:
             p.data[...] = state[name]
 
     def check_state_dict(self, state, source="the state dict"):
-        """Raise a clear error unless ``state`` has exactly this model's names and shapes.
-
-        ``StateDictError`` names the missing and unexpected entries; ``ShapeError``
-        names each entry whose saved shape differs from the model's. ``source``
-        (e.g. a file name) says where the state came from in the message.
-        """
+        """Raise a clear error unless ``state`` has exactly this model's names and shapes."""
         __tracebackhide__ = True
-        params = dict(self.named_parameters())
-        missing = [name for name in params if name not in state]
-        unexpected = [name for name in state if name not in params]
-        advice = ". Build the model exactly as when it was saved."
-        if missing or unexpected:
-            problems = []
-            if missing:
-                problems.append(f"missing from it: {missing}")
-            if unexpected:
-                problems.append(f"not in this model: {unexpected}")
-            raise StateDictError(f"{source} does not fit this {type(self).__name__}: "
-                                 + "; ".join(problems) + advice)
-        wrong = [f"{name!r}: saved {np.shape(state[name])}, model {p.shape}"
-                 for name, p in params.items() if np.shape(state[name]) != p.shape]
-        if wrong:
-            raise ShapeError(f"{source} does not fit this {type(self).__name__}, shapes differ: "
-                             + "; ".join(wrong) + advice)
-
-
-def _check_grad_shape(layer, grad_output, expected_shape):
-    """Raise ShapeError unless ``grad_output`` has the shape of the layer's last output."""
-    __tracebackhide__ = True
-    if expected_shape is None:
-        raise RuntimeError(f"{layer!r}.backward was called before forward; call forward first.")
-    if grad_output.shape != expected_shape:
-        raise ShapeError(
-            f"{layer!r}.backward expects a gradient of shape {expected_shape} (the shape of its "
-            f"last output) but got {grad_output.shape}; pass dL/d(output) of the last forward call.")
+        checks.state_dict_fits(self, state, source)
 
 
 # ===========================================================================
@@ -205,13 +162,13 @@ class Linear(Module):
 
         dL/dW = x.T @ G        (in_features, out_features)
         dL/db = G.sum(axis=0)  (out_features,)
-        dL/dx = G @ W.T        (N, in_features)   skipped if needs_input_grad is False
+        dL/dx = G @ W.T        (N, in_features)   not computed if need_input_grad=False
     """
 
     def __init__(self, in_features, out_features, seed=None, dtype=np.float32):
         __tracebackhide__ = True
-        _check_positive_int("Linear", "in_features", in_features)
-        _check_positive_int("Linear", "out_features", out_features)
+        checks.positive_int("Linear", "in_features", in_features)
+        checks.positive_int("Linear", "out_features", out_features)
         self.dtype = np.dtype(dtype)
         if not np.issubdtype(self.dtype, np.floating):
             raise HyperparameterError(f"Linear: dtype must be a float type such as "
@@ -237,51 +194,52 @@ class Linear(Module):
         y += self.bias.data  # in place: no second (N, out_features) array
         return y
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, need_input_grad=True):
         __tracebackhide__ = True
         grad_output = np.asarray(grad_output, dtype=self.dtype)
         x = self._input
-        _check_grad_shape(self, grad_output, None if x is None else (x.shape[0], self.out_features))
-        weight, bias = self.weight, self.bias
-        if weight.grad_is_zero:
-            # Speed: .grad holds zeros, so "add" = "write": multiply straight into it.
-            np.matmul(x.T, grad_output, out=weight.grad)
-        else:
-            weight.grad += x.T @ grad_output
-        if bias.grad_is_zero:
-            np.sum(grad_output, axis=0, out=bias.grad)
-        else:
-            bias.grad += grad_output.sum(axis=0)
-        weight.grad_is_zero = bias.grad_is_zero = False
-        if not self.needs_input_grad:
-            return None  # Speed: nobody needs dL/dx (x is the data); skip a matmul
-        return grad_output @ weight.data.T
+        checks.grad_shape(self, grad_output, None if x is None else (x.shape[0], self.out_features))
+        self.weight.grad += x.T @ grad_output           # dL/dW = xᵀ G
+        self.bias.grad += grad_output.sum(axis=0)       # dL/db = G summed over the batch
+        if not need_input_grad:
+            return None                                 # asked to skip it: one matmul saved
+        return grad_output @ self.weight.data.T         # dL/dx = G Wᵀ
 
     def _input_shape_message(self, shape):
-        expected = f"{self!r} expects inputs of shape (batch, {self.in_features}) but got {shape}"
-        if len(shape) > 2 and int(np.prod(shape[1:])) == self.in_features:
-            return expected + "; flatten the images first with nn.Flatten()."
-        if len(shape) == 1 and shape[0] == self.in_features:
-            return expected + "; add a batch axis, e.g. x.reshape(1, -1)."
-        if len(shape) == 2:
-            return (expected + f"; the input width ({shape[1]}) must equal in_features "
-                    f"({self.in_features}): check the previous layer's out_features.")
-        return expected + "."
+        return checks.linear_input_message(self, shape, self.in_features)
 
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features})"
 
 
-def _check_positive_int(owner, name, value):
-    __tracebackhide__ = True
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise HyperparameterError(f"{owner}: {name} must be a positive integer (1, 2, ...), "
-                                  f"got {value!r}.")
-
-
 # ===========================================================================
 # Activations (no parameters)
 # ===========================================================================
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))`` elementwise, computed as ``0.5 (1 + tanh(x / 2))``: the same
+    function, without overflow for large negative x."""
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+def softmax(logits):
+    """``exp(z_i) / sum_j exp(z_j)`` along the last axis; each row sums to 1.
+
+    The row maximum m is subtracted first: exp(z_i - m) / sum_j exp(z_j - m) is the
+    same value, and exp cannot overflow (exp(1000) would be inf).
+    """
+    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(logits):
+    """``log(softmax(z))`` along the last axis, computed stably::
+
+        log softmax(z)_i = (z_i - m) - log(sum_j exp(z_j - m))     with m = max_j z_j
+    """
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
 
 class ReLU(Module):
     """``y = max(x, 0)`` elementwise; dL/dx = dL/dy where x > 0, else 0.
@@ -300,7 +258,7 @@ class ReLU(Module):
     def backward(self, grad_output):
         __tracebackhide__ = True
         grad_output = np.asarray(grad_output)
-        _check_grad_shape(self, grad_output, None if self._positive is None else self._positive.shape)
+        checks.grad_shape(self, grad_output, None if self._positive is None else self._positive.shape)
         return grad_output * self._positive  # one masked multiply (True = 1, False = 0)
 
     def __repr__(self):
@@ -310,23 +268,21 @@ class ReLU(Module):
 class Sigmoid(Module):
     """``y = 1 / (1 + exp(-x))`` elementwise; dL/dx = dL/dy * y * (1 - y).
 
-    Computed as ``0.5 * (1 + tanh(x / 2))``, the same function, which never
-    overflows for large negative x.
+    Computed by ``sigmoid`` above (no overflow for large negative x).
     """
 
     def __init__(self):
         self._output = None
 
     def forward(self, x):
-        x = np.asarray(x)
-        self._output = 0.5 * (1 + np.tanh(0.5 * x))
+        self._output = sigmoid(np.asarray(x))
         return self._output
 
     def backward(self, grad_output):
         __tracebackhide__ = True
         grad_output = np.asarray(grad_output)
         y = self._output
-        _check_grad_shape(self, grad_output, None if y is None else y.shape)
+        checks.grad_shape(self, grad_output, None if y is None else y.shape)
         return grad_output * y * (1 - y)
 
     def __repr__(self):
@@ -347,7 +303,7 @@ class Tanh(Module):
         __tracebackhide__ = True
         grad_output = np.asarray(grad_output)
         y = self._output
-        _check_grad_shape(self, grad_output, None if y is None else y.shape)
+        checks.grad_shape(self, grad_output, None if y is None else y.shape)
         return grad_output * (1 - y * y)
 
     def __repr__(self):
@@ -358,8 +314,7 @@ class Softmax(Module):
     """Softmax along the last axis: ``y_i = exp(x_i) / sum_j exp(x_j)``.
 
     Shapes: (..., C) -> (..., C); each row of the output sums to 1.
-    The row maximum is subtracted first (the result is the same, and exp
-    cannot overflow).
+    Computed by ``softmax`` above (the row maximum subtracted first).
 
     Backward is the Jacobian-vector product, without building the C x C
     Jacobian dy_i/dx_j = y_i (delta_ij - y_j)::
@@ -374,17 +329,14 @@ class Softmax(Module):
         self._output = None
 
     def forward(self, x):
-        x = np.asarray(x)
-        exp = np.exp(x - x.max(axis=-1, keepdims=True))
-        exp /= exp.sum(axis=-1, keepdims=True)
-        self._output = exp
-        return exp
+        self._output = softmax(np.asarray(x))
+        return self._output
 
     def backward(self, grad_output):
         __tracebackhide__ = True
         grad_output = np.asarray(grad_output)
         y = self._output
-        _check_grad_shape(self, grad_output, None if y is None else y.shape)
+        checks.grad_shape(self, grad_output, None if y is None else y.shape)
         return y * (grad_output - np.sum(grad_output * y, axis=-1, keepdims=True))
 
     def __repr__(self):
@@ -416,7 +368,7 @@ class Flatten(Module):
         grad_output = np.asarray(grad_output)
         shape = self._input_shape
         expected = None if shape is None else (shape[0], int(np.prod(shape[1:])))
-        _check_grad_shape(self, grad_output, expected)
+        checks.grad_shape(self, grad_output, expected)
         return grad_output.reshape(shape)
 
     def __repr__(self):
@@ -457,7 +409,7 @@ class Dropout(Module):
         grad_output = np.asarray(grad_output)
         if self._mask is None:
             return grad_output
-        _check_grad_shape(self, grad_output, self._mask.shape)
+        checks.grad_shape(self, grad_output, self._mask.shape)
         return grad_output * self._mask
 
     def __repr__(self):
@@ -476,11 +428,10 @@ class Sequential(Module):
     ``"2.weight"``, ...
 
     ``backward(grad_output)`` runs the layers' backward in reverse order and
-    returns dL/d(input) -- or None when ``needs_input_grad`` is False, which
-    is the default: the input is normally the data, so (for speed) the layers
-    in front of the first trainable layer are not run backward, and that
-    layer skips its input gradient. Set ``model.needs_input_grad = True`` to
-    get dL/d(input).
+    returns dL/d(input). ``backward(grad_output, need_input_grad=False)``
+    returns None instead and saves work: the layers in front of the first
+    layer with parameters are not run, and that layer (a ``Linear``) skips
+    its input gradient. The training loop asks for that (the input is data).
 
     Keras-style training (``compile``, ``fit``, ``evaluate``, ``predict``) is
     delegated to ``course_lib.training``, which runs the same explicit loop
@@ -490,7 +441,6 @@ class Sequential(Module):
     def __init__(self, *layers):
         __tracebackhide__ = True
         self.layers = []
-        self.needs_input_grad = False
         for layer in layers:
             self.add(layer)
 
@@ -512,16 +462,17 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, need_input_grad=True):
         __tracebackhide__ = True
-        # Speed: without needs_input_grad, stop at the first layer with parameters.
-        first = 0 if self.needs_input_grad else self._first_trainable_index()
+        first = 0 if need_input_grad else self._first_trainable_index()
         grad = grad_output
         for index in range(len(self.layers) - 1, first - 1, -1):
             layer = self.layers[index]
-            layer.needs_input_grad = index > first or self.needs_input_grad
+            if index == first and not need_input_grad and isinstance(layer, (Linear, Sequential)):
+                layer.backward(grad, need_input_grad=False)
+                return None
             grad = layer.backward(grad)
-        return grad if self.needs_input_grad else None
+        return grad if need_input_grad else None
 
     def _first_trainable_index(self):
         for index, layer in enumerate(self.layers):

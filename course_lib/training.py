@@ -47,7 +47,8 @@ import time
 
 import numpy as np
 
-from . import losses, optim, schedules
+from . import losses, nn, optim, schedules
+from .callbacks import EarlyStopping  # noqa: F401  (so that training.EarlyStopping works)
 from .data import DataLoader
 from .errors import DivergenceError, HyperparameterError, ShapeError, UnknownNameError
 from .progress import make_display, format_logs
@@ -215,7 +216,10 @@ def train_epoch(model, loader, loss, optimizer, metrics=None, epoch=None, on_bat
         batch_size = len(X_batch)
         for name, function in metric_functions.items():
             metric_sums[name] += function(y_batch, y_pred) * batch_size
-        model.backward(grad)
+        if isinstance(model, nn.Sequential):
+            model.backward(grad, need_input_grad=False)   # the input is data: skip dL/dX
+        else:
+            model.backward(grad)
         optimizer.step()
         loss_sum += loss_value * batch_size
         example_count += batch_size
@@ -365,7 +369,7 @@ def _check_compiled(model, method):
 
 
 def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True, seed=None,
-        verbose=1, lr_schedule=None):
+        verbose=1, lr_schedule=None, callbacks=None):
     """Train a compiled model for ``epochs`` passes over ``(X, y)``.
 
     Each epoch is one ``train_epoch`` call (then one ``evaluate`` call on
@@ -380,6 +384,10 @@ def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True
     that needs no other option (``"constant"``, ``"inverse_sqrt"``), which
     starts from the optimizer's lr. The rate each epoch used is recorded as
     ``history.history["lr"]``.
+
+    ``callbacks`` (optional): a list of objects with ``on_train_begin(model)``,
+    ``on_epoch_end(epoch, logs, model)`` (True stops training after that
+    epoch) and ``on_train_end(model)``, e.g. ``callbacks.EarlyStopping``.
 
     Returns
     -------
@@ -398,6 +406,9 @@ def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True
                               "shuffle": shuffle, "seed": seed})
     model.history = history
     display = make_display(verbose, int(epochs), len(loader))
+    callbacks = list(callbacks or [])
+    for callback in callbacks:
+        callback.on_train_begin(model)
     try:
         for epoch in range(1, int(epochs) + 1):
             if scheduler is not None and epoch > 1:
@@ -423,6 +434,11 @@ def fit(model, X, y, batch_size=32, epochs=1, validation_data=None, shuffle=True
                 logs["lr"] = scheduler.lr
             history.record(epoch - 1, logs)
             display.end_epoch(epoch, logs, time.perf_counter() - started)
+            stop = [callback.on_epoch_end(epoch, logs, model) for callback in callbacks]
+            if any(stop):
+                break
+        for callback in callbacks:
+            callback.on_train_end(model)
     finally:
         display.close()
         model.eval()

@@ -34,7 +34,7 @@ def test_parameter_keeps_dtype_and_has_zero_grad():
     assert p.grad.shape == (2, 3) and np.all(p.grad == 0)
     p.grad += 5
     p.zero_grad()
-    assert p.grad is not None and np.all(p.grad == 0) and p.grad_is_zero
+    assert p.grad is not None and np.all(p.grad == 0)
 
 
 # ---------------------------------------------------------------------------
@@ -118,7 +118,6 @@ def test_sequential_gradients_match_finite_differences_including_input():
     model = nn.Sequential(nn.Flatten(), nn.Linear(6, 5, seed=0, dtype=np.float64), nn.Tanh(),
                           nn.Linear(5, 4, seed=1, dtype=np.float64), nn.Sigmoid(),
                           nn.Linear(4, 3, seed=2, dtype=np.float64), nn.Softmax())
-    model.needs_input_grad = True
     errors = check_layer_gradients(model, random((2, 2, 3)))
     assert set(errors) == {"input", "1.weight", "1.bias", "3.weight", "3.bias", "5.weight", "5.bias"}
     assert max(errors.values()) < TOLERANCE, errors
@@ -128,21 +127,67 @@ def test_nested_sequential_gradients():
     inner = nn.Sequential(nn.Linear(3, 4, seed=0, dtype=np.float64), nn.Tanh())
     outer = nn.Sequential(nn.Linear(2, 3, seed=1, dtype=np.float64), nn.Tanh(), inner)
     errors = check_layer_gradients(outer, random((5, 2)))
-    assert "input" not in errors           # the default: no input gradient
-    assert set(errors) == {"0.weight", "0.bias", "2.0.weight", "2.0.bias"}
+    assert set(errors) == {"input", "0.weight", "0.bias", "2.0.weight", "2.0.bias"}
     assert max(errors.values()) < TOLERANCE, errors
 
 
-def test_sequential_skips_the_input_gradient_by_default():
+def test_sequential_skips_the_input_gradient_only_when_the_call_asks():
     model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3, seed=0), nn.ReLU(), nn.Linear(3, 2, seed=1))
-    model(np.ones((5, 2, 2), np.float32))
-    assert model.backward(np.ones((5, 2), np.float32)) is None
-    assert model[1].needs_input_grad is False and model[3].needs_input_grad is True
-    assert np.any(model[1].weight.grad != 0)   # the first layer's own gradients are still there
-    model.needs_input_grad = True
+    X, G = np.ones((5, 2, 2), np.float32), np.ones((5, 2), np.float32)
+    model(X)
+    assert model.backward(G).shape == (5, 2, 2)                      # the default: dL/dX
     model.zero_grad()
-    model(np.ones((5, 2, 2), np.float32))
-    assert model.backward(np.ones((5, 2), np.float32)).shape == (5, 2, 2)
+    model(X)
+    assert model.backward(G, need_input_grad=False) is None          # asked to skip it
+    assert np.any(model[1].weight.grad != 0)   # the first layer's own gradients are still there
+
+
+def test_no_flag_is_left_on_a_layer_after_a_skipping_backward():
+    """Old bug: after Sequential.backward, model[0].backward(G) returned None."""
+    model = nn.Sequential(nn.Linear(4, 3, seed=0, dtype=np.float64), nn.Tanh(),
+                          nn.Linear(3, 2, seed=1, dtype=np.float64))
+    X = random((5, 4))
+    model(X)
+    model.backward(random((5, 2), seed=1), need_input_grad=False)
+    first = model[0]
+    first(X)
+    grad_input = first.backward(random((5, 3), seed=2))
+    assert grad_input is not None and grad_input.shape == (5, 4)
+    assert check_layer_gradients(first, X)["input"] < TOLERANCE
+
+
+@pytest.mark.parametrize("with_optimizer", [False, True])
+def test_backward_adds_to_whatever_grad_holds(with_optimizer):
+    """Old bug: after zero_grad, a '+1' put into .grad before backward was overwritten."""
+    from course_lib import optim
+    model = nn.Sequential(nn.Linear(4, 3, seed=0), nn.ReLU(), nn.Linear(3, 2, seed=1))
+    if with_optimizer:
+        optimizer = optim.Adam(model)        # the fast path, where numba is installed
+        optimizer.zero_grad()
+    X, G = np.ones((5, 4), np.float32), np.ones((5, 2), np.float32)
+    model(X)
+    model.backward(G)
+    plain = model[0].weight.grad.copy()
+    model.zero_grad()
+    model[0].weight.grad += 1.0              # e.g. an L2 term added before backward
+    model(X)
+    model.backward(G)
+    np.testing.assert_allclose(model[0].weight.grad, plain + 1.0, rtol=1e-6)
+
+
+def test_an_l2_term_added_before_or_after_backward_gives_the_same_gradient():
+    model = nn.Linear(4, 3, seed=0, dtype=np.float64)
+    X, G = random((5, 4)), random((5, 3), seed=1)
+    model.zero_grad()
+    model.weight.grad += 0.1 * model.weight.data         # before
+    model(X)
+    model.backward(G)
+    before = model.weight.grad.copy()
+    model.zero_grad()
+    model(X)
+    model.backward(G)
+    model.weight.grad += 0.1 * model.weight.data         # after
+    np.testing.assert_allclose(model.weight.grad, before, rtol=1e-14)
 
 
 # ---------------------------------------------------------------------------
@@ -434,6 +479,5 @@ def test_sigmoid_and_softmax_do_not_overflow_for_extreme_inputs():
 def test_nested_sequential_first_gives_the_input_gradient_when_asked():
     inner = nn.Sequential(nn.Linear(2, 3, seed=0, dtype=np.float64), nn.Tanh())
     outer = nn.Sequential(inner, nn.Linear(3, 2, seed=1, dtype=np.float64))
-    outer.needs_input_grad = True
     errors = check_layer_gradients(outer, random((4, 2)))
     assert "input" in errors and max(errors.values()) < TOLERANCE, errors
