@@ -274,3 +274,31 @@ def test_save_and_load_give_identical_predictions(tmp_path):
     assert not np.array_equal(restored.predict(X), model.predict(X))
     restored.load_state_dict(serialization.load(tmp_path / "m.npz"))
     assert np.array_equal(restored.predict(X), model.predict(X))
+
+
+@pytest.mark.slow
+def test_fair_race_and_schedules_as_the_lesson_says(fashion_data):
+    """The numbers behind section 3's fair race and schedule comparison (10,000-image subset, seed 0)."""
+    from course_lib import schedules
+
+    (X_train, y_train), (X_val, y_val), _ = fashion_data
+    subset = slice(0, 10_000)
+    sgd = fashion.lr_sweep(_make_mlp, "sgd", [0.01, 0.03, 0.1, 0.3], X_train[subset], y_train[subset],
+                           (X_val, y_val), epochs=2, momentum=0.9)
+    adam = fashion.lr_sweep(_make_mlp, "adam", [3e-4, 1e-3, 3e-3, 1e-2], X_train[subset], y_train[subset],
+                            (X_val, y_val), epochs=2)
+    assert max(sgd, key=sgd.get) == 0.03 and max(adam, key=adam.get) == 0.01   # "tens of times larger"
+
+    steps = fashion.steps_per_epoch(10_000, 128)
+    runs = {
+        "constant": schedules.get("constant", lr=0.1),
+        "step": schedules.get("step_decay", lr=0.1, step_size=4 * steps, gamma=0.1),
+        "cosine": fashion.with_warmup(schedules.get("cosine", lr=0.1, total_steps=5 * steps), steps, 0.1),
+    }
+    results = {name: fashion.train_per_step_schedule(_make_mlp, X_train[subset], y_train[subset],
+                                                     (X_val, y_val), rate, epochs=6, seed=0)
+               for name, rate in runs.items()}
+    final = {name: r["val_loss"][-1] for name, r in results.items()}
+    assert max(results["constant"]["val_loss"][1:5]) > 0.55                     # "jumps around"
+    assert final["step"] < final["constant"] and final["cosine"] < final["constant"]
+    assert results["cosine"]["val_loss"][0] > results["constant"]["val_loss"][0]   # warm-up's first epoch is worse
