@@ -302,3 +302,20 @@ def test_fair_race_and_schedules_as_the_lesson_says(fashion_data):
     assert max(results["constant"]["val_loss"][1:5]) > 0.55                     # "jumps around"
     assert final["step"] < final["constant"] and final["cosine"] < final["constant"]
     assert results["cosine"]["val_loss"][0] > results["constant"]["val_loss"][0]   # warm-up's first epoch is worse
+
+
+def test_notebook_uses_validation_for_decisions_and_the_loop_cell_is_rerunnable():
+    import json
+    from pathlib import Path
+
+    notebook = json.loads((Path(__file__).resolve().parent.parent / "source" / "lessons" /
+                           "07_fashion_mnist.ipynb").read_text(encoding="utf-8"))
+    code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    # running the explicit loop cell twice gives the same numbers: it builds its own model and optimizer
+    loop_cell = next(c for c in code if "train_one_epoch(softmax_regression" in c)
+    assert "softmax_regression = make_softmax_regression()" in loop_cell and "optim.Adam(" in loop_cell
+    # no decision watches the test set: it appears in no fit / evaluate call, only in one predict
+    assert not any("validation_data=(X_test" in c for c in code)
+    assert sum("predict(X_test" in c for c in code) == 1
+    # and a failing comparison says which cell to re-run
+    assert any("run the explicit-loop cell again" in c for c in code)
