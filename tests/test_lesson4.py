@@ -228,6 +228,9 @@ def test_full_batch_limit_and_which_batch_sizes_diverge(line_data):
     assert sweep.final_loss[1][sweep.lrs == 0.7][0] > 5       # "... but ends far from the minimum"
     for batch_size in (8, 64, 256):
         assert not sweep.diverged[batch_size][sweep.lrs < 0.95].any()
+    # just above the limit the full batch diverges too slowly for 4 updates to show it, but it does diverge
+    assert not mb.minibatch_gd(x, y, batch_size=256, lr=1.0, epochs=4, seed=0).diverged
+    assert mb.minibatch_gd(x, y, batch_size=256, lr=1.0, epochs=40, seed=0).diverged
 
 
 def test_a_large_batch_diverging_in_few_updates_is_flagged_by_its_loss(line_data):
