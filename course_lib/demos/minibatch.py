@@ -260,8 +260,7 @@ def plot_stability(sweep, limit, ax=None):
     ax.text(sweep.lrs[0], sweep.start_loss * 1.6, f"starting loss {sweep.start_loss:.3g}: above it, diverging",
             color="0.3", fontsize=9)
     ax.axvline(limit, color="red", ls=":", lw=1.5)
-    ax.text(limit, ceiling / 30, f"  full-batch limit\n  2/λmax = {limit:.2f}", color="red", fontsize=9,
-            va="top")
+    ax.text(limit, 0.13, f"  full-batch limit 2/λmax = {limit:.2f}", color="red", fontsize=9, va="bottom")
     ax.set_yscale("log")
     ax.set_ylim(0.1, ceiling * 3)
     ax.set_xlabel("learning rate η")

@@ -394,8 +394,10 @@ def rotation_comparison(angle_degrees=45.0, steps=60, condition_number=25.0):
     per-coordinate methods it is not.
     """
     aligned = ill_conditioned_bowl(condition_number)
-    aligned = Surface(**{**aligned.__dict__, "ylim": (-4.0, 4.0)})
+    # log-spaced contour levels: the valley's floor stays visible when the bowl is turned
+    aligned = Surface(**{**aligned.__dict__, "ylim": (-4.0, 4.0), "log_levels": True})
     tilted = tilted_bowl(condition_number, angle_degrees)
+    tilted.log_levels = True
     result = {"surfaces": (aligned, tilted)}
     for label, (name, options, _) in ROTATION_OPTIMIZERS.items():
         result[label] = tuple(optimizer_path(surface, name, steps=steps, label=label, **options)
