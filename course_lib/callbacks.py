@@ -21,7 +21,8 @@ In the explicit loop, the same object is called by hand (this is all that
     stopper.on_train_end(model)          # puts the best weights back
 
 A callback is any object with these three methods; ``on_epoch_end``
-returns True to stop training after this epoch.
+returns True to stop training after this epoch. ``History`` (what ``fit``
+returns) lives here too, as in Keras.
 """
 
 import math
@@ -126,3 +127,31 @@ class EarlyStopping(Callback):
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
                 f"min_delta={self.min_delta}, mode={self.mode!r}, "
                 f"restore_best_weights={self.restore_best_weights})")
+
+
+class History:
+    """What ``fit`` records, one entry per completed epoch (as Keras's ``History``).
+
+    Attributes
+    ----------
+    history : dict of str -> list of float
+        ``"loss"``, each metric (``"accuracy"``, ...), and with validation data
+        ``"val_loss"``, ``"val_accuracy"``, ...; one value per epoch.
+    epoch : list of int
+        The epochs recorded, counted from 0 as Keras does.
+    params : dict
+        ``epochs``, ``steps`` (batches per epoch), ``batch_size``, ``verbose``, ...
+    """
+
+    def __init__(self, params=None):
+        self.history = {}
+        self.epoch = []
+        self.params = dict(params or {})
+
+    def record(self, epoch_index, logs):
+        self.epoch.append(epoch_index)
+        for name, value in logs.items():
+            self.history.setdefault(name, []).append(value)
+
+    def __repr__(self):
+        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"

@@ -46,13 +46,14 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from course_lib import checks
 from course_lib.errors import DataFileError, HyperparameterError, ShapeError
+from course_lib.files import write_atomically
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -349,6 +350,8 @@ def _read_cached_array(cache_folder, stem, source_sha256, shape):
     stamp_path = cache_folder / f"{stem}.json"
     try:
         stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
+        if not isinstance(stamp, dict):          # a damaged stamp: decode again, rewrite it
+            return None
         if stamp.get("source_sha256") != source_sha256:
             return None
         if _file_sha256(array_path) != stamp.get("npy_sha256"):
@@ -361,30 +364,13 @@ def _read_cached_array(cache_folder, stem, source_sha256, shape):
     return values
 
 
-def _write_atomically(path, write):
-    """Write a file through a temporary file in the same folder, then rename it into place.
-
-    Another process (or a crash half-way) never sees a half-written file.
-    """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-        os.chmod(temporary, 0o644)  # mkstemp makes files private; a cache may be shared
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
 def _write_cached_array(cache_folder, stem, source_sha256, values):
     """Save ``values`` as ``<stem>.npy`` with a ``<stem>.json`` stamp. Failing to cache is not an error."""
     array_path = cache_folder / f"{stem}.npy"
     stamp_path = cache_folder / f"{stem}.json"
     try:
         cache_folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(array_path, lambda file: np.save(file, values, allow_pickle=False))
+        write_atomically(array_path, lambda file: np.save(file, values, allow_pickle=False))
         stamp = {
             "source_sha256": source_sha256,
             "npy_sha256": _file_sha256(array_path),
@@ -392,7 +378,7 @@ def _write_cached_array(cache_folder, stem, source_sha256, values):
             "dtype": str(values.dtype),
         }
         text = json.dumps(stamp, indent=1).encode("utf-8")
-        _write_atomically(stamp_path, lambda file: file.write(text))
+        write_atomically(stamp_path, lambda file: file.write(text))
     except OSError:
         pass  # e.g. a read-only data folder: loading still works, just slower next time
 
@@ -776,6 +762,9 @@ class DataLoader:
                 )
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise HyperparameterError(f"batch_size must be an integer >= 1; got {batch_size!r}.")
+        shuffle = checks.flag("shuffle", shuffle)             # "no" is not silently True
+        replacement = checks.flag("replacement", replacement)
+        drop_last = checks.flag("drop_last", drop_last)
         if replacement and not shuffle:
             raise HyperparameterError("replacement=True draws random batches: it needs shuffle=True.")
         if len(X) == 0:
@@ -828,3 +817,14 @@ class DataLoader:
             f"shuffle={self.shuffle}, replacement={self.replacement}, drop_last={self.drop_last}, "
             f"{len(self)} batches per epoch)"
         )
+
+
+def as_loader(data, batch_size):
+    """A DataLoader (in order, no shuffling) for an ``(X, y)`` pair; a loader is returned as it is."""
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        X, y = data
+        return DataLoader(X, y, batch_size=batch_size, shuffle=False)
+    if isinstance(data, (tuple, list)):
+        raise TypeError(f"expected data as an (X, y) pair, got a {type(data).__name__} "
+                        f"of {len(data)} items")
+    return data

@@ -9,6 +9,14 @@ class CourseError(Exception):
     """Base class of every error course_lib raises on purpose."""
 
 
+class UsageError(CourseError, TypeError, ValueError, RuntimeError):
+    """The engine called in a way it cannot work (a wrong type, a call out of order, ...).
+
+    It is also a TypeError, a ValueError and a RuntimeError, so code that
+    catches one of those keeps working.
+    """
+
+
 class ShapeError(CourseError, ValueError):
     """Two arrays whose shapes don't fit together; the message names both shapes."""
 
@@ -36,8 +44,54 @@ class LabelError(CourseError, ValueError):
     """Class labels that a loss cannot use (not integers, or outside ``0 .. n_classes - 1``)."""
 
 
+class ProbabilityError(CourseError, ValueError):
+    """A loss that expects probabilities got values that are not (usually logits)."""
+
+
 class StateDictError(CourseError, KeyError):
     """A state dict whose names don't match the model's; the message lists the differences."""
 
     def __str__(self):  # KeyError would otherwise print the message inside quotes
         return str(self.args[0]) if self.args else ""
+
+
+# ---------------------------------------------------------------------------
+# Short tracebacks: a CourseError shows the learner's lines and the message
+# ---------------------------------------------------------------------------
+
+def learner_frames(traceback):
+    """``traceback`` without the frames inside ``course_lib`` (the learner's lines stay).
+
+    The message of a CourseError already names the problem and the fix; the
+    lines of our internals that led to it would only bury it.
+    """
+    import os
+    import types
+    package_folder = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    kept = []
+    while traceback is not None:
+        filename = os.path.abspath(traceback.tb_frame.f_code.co_filename)
+        if not filename.startswith(package_folder):
+            kept.append(traceback)
+        traceback = traceback.tb_next
+    shortened = None
+    for entry in reversed(kept):
+        shortened = types.TracebackType(shortened, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return shortened
+
+
+def install_short_tracebacks():
+    """In IPython / Jupyter, show CourseErrors with ``learner_frames`` only (done on import)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+
+    def show_short(shell, kind, error, traceback, tb_offset=None):
+        return shell.showtraceback((kind, error, learner_frames(traceback)), tb_offset=tb_offset)
+
+    shell.set_custom_exc((CourseError,), show_short)
+    return True

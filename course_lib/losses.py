@@ -1,137 +1,41 @@
-"""Loss functions, each with its value and its gradient.
+"""Loss functions, each with its value and its gradient next to it.
 
-Every loss is an object with the same contract (Keras names and argument
-order)::
+Every loss is an object with the same contract (Keras names and argument order)::
 
     loss(y_true, y_pred)                     -> float, the mean loss L
     loss.gradient(y_true, y_pred)            -> dL/d(y_pred), same shape and dtype as y_pred
     loss.value_and_gradient(y_true, y_pred)  -> (L, dL/d(y_pred)) in one pass
 
-``L`` is a *mean*, so the gradient carries the factor 1/n:
+``L`` is a *mean*, so the gradient carries the factor 1/n: ``mae``, ``mse``,
+``huber``, ``hinge`` and ``binary_crossentropy`` average over all n elements
+of y_pred (as Keras does); the losses with a class axis
+(``categorical_crossentropy``, ``sparse_categorical_crossentropy``,
+``cross_entropy``, ``nll``) sum over the classes and average over the n samples.
 
-* regression losses and hinge (``mae``, ``mse``, ``huber``, ``hinge``,
-  ``binary_crossentropy``) average over *all elements* of y_pred
-  (n = y_pred.size), as Keras does (mean over the last axis, then over the
-  batch);
-* classification losses with a class axis (``categorical_crossentropy``,
-  ``sparse_categorical_crossentropy``, ``cross_entropy``, ``nll``) compute
-  one loss per sample (summing over the last, class axis) and average over
-  the samples (n = y_pred.size / n_classes).
+Configured losses: ``get("huber", delta=2.0)``, ``get("binary_crossentropy",
+from_logits=True)``. Conventions worth knowing:
 
-Ready-made instances: ``mae``, ``mse``, ``huber``, ``binary_crossentropy``,
-``categorical_crossentropy``, ``sparse_categorical_crossentropy``,
-``hinge``, ``cross_entropy``, ``nll``. Configured ones:
-``get("huber", delta=2.0)``, ``get("binary_crossentropy", from_logits=True)``.
-
-Conventions worth knowing:
-
-* Probabilities are clipped to [EPSILON, 1 - EPSILON] with EPSILON = 1e-7
-  before a log is taken (as Keras does); where the clip is active the
-  gradient is 0, the derivative of the clipped function.
+* Probabilities are clipped to [EPSILON, 1 - EPSILON], EPSILON = 1e-7, before
+  a log (as Keras does); where the clip is active the gradient is 0.
+* A loss that expects probabilities refuses values outside [0, 1] (and, with
+  a class axis, rows that do not sum to 1): those are usually logits, and the
+  error names ``from_logits=True``. Rows are not renormalised.
 * At a kink the gradient is a subgradient: MAE at y_pred == y_true gives 0;
   hinge exactly at the margin (y_true * y_pred == 1) gives 0.
-* y_true and y_pred must have the same shape; nothing is broadcast (a (32,)
-  target minus a (32, 1) prediction would silently become (32, 32)). The one
-  exception, as in Keras: targets (N,) with predictions (N, 1) (or the
-  reverse) are lined up by reshaping y_true to y_pred's shape.
+* y_true and y_pred must have the same shape; nothing is broadcast, except
+  targets (N,) with predictions (N, 1), lined up by reshaping (as Keras does).
 * The gradient keeps y_pred's dtype (float32 in, float32 out).
 """
 
-import difflib
-import inspect
-
 import numpy as np
 
-from .errors import HyperparameterError, LabelError, ShapeError, UnknownNameError
+from . import checks, nn
+from .errors import LabelError, ShapeError, UsageError
 
 EPSILON = 1e-7  # probabilities are clipped to [EPSILON, 1 - EPSILON]
 
 
-# ===========================================================================
-# Helpers: checking and converting the inputs
-# ===========================================================================
-
-def _as_float(y_pred):
-    """y_pred as a float array (an integer or list input becomes float64)."""
-    y_pred = np.asarray(y_pred)
-    if not np.issubdtype(y_pred.dtype, np.floating):
-        y_pred = y_pred.astype(np.float64)
-    return y_pred
-
-
-def _same_shape_pair(loss_name, y_true, y_pred):
-    """Return (y_true, y_pred) as float arrays of y_pred's dtype, checking that the shapes match."""
-    __tracebackhide__ = True
-    y_pred = _as_float(y_pred)
-    y_true = np.asarray(y_true)
-    if _one_trailing_axis_apart(y_true.shape, y_pred.shape):
-        # As Keras does: targets (N,) and predictions (N, 1) are lined up by reshaping
-        # (never by broadcasting, which would make an (N, N) matrix of errors).
-        y_true = y_true.reshape(y_pred.shape)
-    if y_true.shape != y_pred.shape:
-        raise ShapeError(_shape_mismatch_message(loss_name, y_true.shape, y_pred.shape))
-    if y_pred.size == 0:
-        raise ShapeError(f"{loss_name}: y_pred is empty (shape {y_pred.shape}); a mean loss "
-                         f"needs at least one value.")
-    return y_true.astype(y_pred.dtype, copy=False), y_pred
-
-
-def _one_trailing_axis_apart(shape_a, shape_b):
-    """True for shapes like (N,) and (N, 1): equal except for one extra axis of length 1 at the end."""
-    return (shape_a == shape_b[:-1] and shape_b[-1:] == (1,)) or \
-        (shape_b == shape_a[:-1] and shape_a[-1:] == (1,))
-
-
-def _shape_mismatch_message(loss_name, true_shape, pred_shape):
-    message = (f"{loss_name}: y_true has shape {true_shape} but y_pred has shape {pred_shape}; "
-               f"they must be the same shape")
-    if loss_name == "categorical_crossentropy" and true_shape == pred_shape[:-1]:
-        return (message + ". y_true looks like integer class labels: use "
-                "sparse_categorical_crossentropy (or cross_entropy for logits), or one-hot encode them.")
-    if int(np.prod(true_shape)) == int(np.prod(pred_shape)):
-        return message + f". They hold the same number of values: use y_true.reshape{pred_shape}."
-    return (message + ". Check that y_pred comes from the model for these targets and that the "
-            "model's last layer has one output per target column.")
-
-
-def _class_labels(loss_name, y_true, y_pred):
-    """Integer labels for a class-axis loss: shape y_pred.shape[:-1], values in 0 .. C-1.
-
-    A trailing axis of length 1 (labels of shape (N, 1)) is accepted and
-    dropped, as Keras does. Float labels holding whole numbers are accepted.
-    """
-    __tracebackhide__ = True
-    if y_pred.ndim == 0:
-        raise ShapeError(f"{loss_name}: y_pred must have a class axis (shape (N, n_classes)), "
-                         f"got a scalar.")
-    n_classes = y_pred.shape[-1]
-    expected_shape = y_pred.shape[:-1]
-    labels = np.asarray(y_true)
-    if labels.shape == expected_shape + (1,):
-        labels = labels.reshape(expected_shape)
-    if labels.shape != expected_shape:
-        hint = ("; y_true looks one-hot: use categorical_crossentropy, or y_true.argmax(axis=-1)"
-                if labels.shape == y_pred.shape else "")
-        raise ShapeError(f"{loss_name}: y_true holds integer labels and must have shape "
-                         f"{expected_shape} (y_pred's shape {y_pred.shape} without the class axis) "
-                         f"but got {labels.shape}{hint}.")
-    if y_pred.size == 0:
-        raise ShapeError(f"{loss_name}: y_pred is empty (shape {y_pred.shape}); a mean loss "
-                         f"needs at least one sample.")
-    if not np.issubdtype(labels.dtype, np.integer):
-        if labels.dtype == bool or not np.issubdtype(labels.dtype, np.number) \
-                or not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
-            raise LabelError(f"{loss_name}: y_true must hold integer class labels "
-                             f"0 .. {n_classes - 1}, got values of dtype {labels.dtype} such as "
-                             f"{labels.ravel()[:3].tolist()}.")
-        labels = labels.astype(np.int64)
-    bad = (labels < 0) | (labels >= n_classes)
-    if np.any(bad):
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise LabelError(f"{loss_name}: labels must be in 0 .. {n_classes - 1} (y_pred has "
-                         f"{n_classes} classes) but y_true{list(index)} = {labels[index]}.")
-    return labels
-
+# --- Helpers (the input checks live in checks.py, so the formulas stay in view) ---
 
 def _mean(per_element):
     """The mean as a Python float, summed in float64 for accuracy."""
@@ -139,33 +43,17 @@ def _mean(per_element):
 
 
 def log_softmax(logits):
-    """``log(softmax(z))`` along the last axis, computed stably.
-
-    log softmax(z)_i = z_i - log(sum_j exp(z_j))
-                     = (z_i - m) - log(sum_j exp(z_j - m))   with m = max_j z_j
-
-    Subtracting the maximum changes nothing mathematically but keeps exp()
-    from overflowing (exp(1000) = inf) and the log from seeing 0.
-    """
-    logits = _as_float(logits)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    """``log(softmax(z))`` along the last axis (``nn.log_softmax``: the maximum subtracted first,
+    so that exp cannot overflow and the log never sees 0)."""
+    return nn.log_softmax(checks.as_float(logits))
 
 
 def softmax(logits):
-    """``exp(z_i) / sum_j exp(z_j)`` along the last axis (max subtracted first)."""
-    logits = _as_float(logits)
-    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return exp / exp.sum(axis=-1, keepdims=True)
+    """``exp(z_i) / sum_j exp(z_j)`` along the last axis (``nn.softmax``)."""
+    return nn.softmax(checks.as_float(logits))
 
 
-def _sigmoid(z):
-    return 0.5 * (1 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
-
-
-# ===========================================================================
-# The common interface
-# ===========================================================================
+# --- The common interface --------------------------------------------------
 
 class Loss:
     """Base class: subclasses define ``value`` and ``gradient`` (and may
@@ -174,7 +62,6 @@ class Loss:
     name = "loss"
 
     def __call__(self, y_true, y_pred):
-        __tracebackhide__ = True
         return self.value(y_true, y_pred)
 
     def value(self, y_true, y_pred):
@@ -184,20 +71,16 @@ class Loss:
         raise NotImplementedError
 
     def value_and_gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
         return self.value(y_true, y_pred), self.gradient(y_true, y_pred)
 
     def __repr__(self):
-        options = ", ".join(f"{key}={value!r}" for key, value in self._options().items())
-        return f"{type(self).__name__}({options})"
-
-    def _options(self):
-        return {}
+        options = [f"{key}={value!r}" for key, value in vars(self).items()
+                   if not key.startswith("_") and key != "name"]
+        return f"{type(self).__name__}({', '.join(options)})"
 
 
-# ===========================================================================
-# Regression losses (mean over all elements)
-# ===========================================================================
+
+# --- Regression losses (mean over all elements) ----------------------------
 
 class MeanAbsoluteError(Loss):
     """MAE: ``L = mean(|y_pred - y_true|)`` over all n elements.
@@ -209,13 +92,11 @@ class MeanAbsoluteError(Loss):
     name = "mae"
 
     def value(self, y_true, y_pred):
-        __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         return _mean(np.abs(y_pred - y_true))
 
     def gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         return np.sign(y_pred - y_true) / y_pred.dtype.type(y_pred.size)
 
 
@@ -228,14 +109,12 @@ class MeanSquaredError(Loss):
     name = "mse"
 
     def value(self, y_true, y_pred):
-        __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         error = y_pred - y_true
         return _mean(error * error)
 
     def gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         return (y_pred - y_true) * y_pred.dtype.type(2 / y_pred.size)
 
 
@@ -256,34 +135,22 @@ class Huber(Loss):
     name = "huber"
 
     def __init__(self, delta=1.0):
-        __tracebackhide__ = True
-        if isinstance(delta, bool) or not isinstance(delta, (int, float, np.number)) \
-                or not np.isfinite(delta) or delta <= 0:
-            raise HyperparameterError(f"huber: delta must be a positive number (0 < delta < inf), "
-                                      f"got {delta!r}.")
-        self.delta = float(delta)
-
-    def _options(self):
-        return {"delta": self.delta}
+        self.delta = checks.positive_number("huber", "delta", delta)
 
     def value(self, y_true, y_pred):
-        __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         abs_error = np.abs(y_pred - y_true)
         quadratic = 0.5 * abs_error ** 2
         linear = self.delta * (abs_error - 0.5 * self.delta)
         return _mean(np.where(abs_error <= self.delta, quadratic, linear))
 
     def gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
-        y_true, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y_true, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         clipped = np.clip(y_pred - y_true, -self.delta, self.delta)
         return clipped / y_pred.dtype.type(y_pred.size)
 
 
-# ===========================================================================
-# Binary classification (mean over all elements)
-# ===========================================================================
+# --- Binary classification (mean over all elements) ------------------------
 
 class BinaryCrossentropy(Loss):
     """Binary cross-entropy, for targets y in [0, 1] (usually 0 or 1).
@@ -303,14 +170,17 @@ class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
 
     def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
+        self.from_logits = checks.flag("from_logits", from_logits)
 
-    def _options(self):
-        return {"from_logits": self.from_logits}
+    def _inputs(self, y_true, y_pred):
+        y, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
+        checks.binary_labels(self.name, y)
+        if not self.from_logits:
+            checks.probabilities(self.name, y_pred)
+        return y, y_pred
 
     def value(self, y_true, y_pred):
-        __tracebackhide__ = True
-        y, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y, y_pred = self._inputs(y_true, y_pred)
         if self.from_logits:
             z = y_pred
             return _mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
@@ -318,12 +188,11 @@ class BinaryCrossentropy(Loss):
         return _mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
     def gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
-        y, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y, y_pred = self._inputs(y_true, y_pred)
         n = y_pred.dtype.type(y_pred.size)
         if self.from_logits:
             z = y_pred
-            return (_sigmoid(z) - y) / n
+            return (nn.sigmoid(z) - y) / n
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         not_clipped = p == y_pred
         return np.where(not_clipped, (p - y) / (p * (1 - p)), 0) / n
@@ -345,8 +214,7 @@ class Hinge(Loss):
     name = "hinge"
 
     def _labels(self, y_true, y_pred):
-        __tracebackhide__ = True
-        y, s = _same_shape_pair(self.name, y_true, y_pred)
+        y, s = checks.same_shape_pair(self.name, y_true, y_pred)
         if np.all((y == 0) | (y == 1)):
             y = 2 * y - 1
         elif not np.all((y == -1) | (y == 1)):
@@ -355,27 +223,23 @@ class Hinge(Loss):
         return y, s
 
     def value(self, y_true, y_pred):
-        __tracebackhide__ = True
         y, s = self._labels(y_true, y_pred)
         return _mean(np.maximum(0, 1 - y * s))
 
     def gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
         y, s = self._labels(y_true, y_pred)
         inside_margin = y * s < 1
         return np.where(inside_margin, -y, 0) / s.dtype.type(s.size)
 
 
-# ===========================================================================
-# Multi-class classification (one loss per sample, mean over samples)
-# ===========================================================================
+# --- Multi-class classification (one loss per sample, mean over samples) ---
 
 class CategoricalCrossentropy(Loss):
     """Cross-entropy for one-hot (or soft) targets, shape (N, C) for both.
 
     On probabilities p = y_pred (the default), clipped to [EPSILON, 1 - EPSILON]
-    and NOT renormalised (Keras divides by the row sum first; here a row that
-    does not sum to 1 is used as it is, so the loss is exactly the formula)::
+    and NOT renormalised (Keras divides by the row sum; here rows must sum to 1
+    within 0.01, and are used as they are)::
 
         L = mean over samples of  -sum_c y_c log p_c
         dL/dp = -y / p / N                        (0 where p was clipped)
@@ -389,21 +253,18 @@ class CategoricalCrossentropy(Loss):
     name = "categorical_crossentropy"
 
     def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
-
-    def _options(self):
-        return {"from_logits": self.from_logits}
+        self.from_logits = checks.flag("from_logits", from_logits)
 
     def _inputs(self, y_true, y_pred):
-        __tracebackhide__ = True
-        y, y_pred = _same_shape_pair(self.name, y_true, y_pred)
+        y, y_pred = checks.same_shape_pair(self.name, y_true, y_pred)
         if y_pred.ndim == 0:
             raise ShapeError(f"{self.name}: y_pred must have a class axis (shape (N, n_classes)).")
+        if not self.from_logits:
+            checks.probabilities(self.name, y_pred, rows_sum_to_one=True)
         n_samples = y_pred.dtype.type(y_pred.size // y_pred.shape[-1])
         return y, y_pred, n_samples
 
     def value(self, y_true, y_pred):
-        __tracebackhide__ = True
         y, y_pred, _ = self._inputs(y_true, y_pred)
         if self.from_logits:
             log_p = log_softmax(y_pred)
@@ -412,7 +273,6 @@ class CategoricalCrossentropy(Loss):
         return _mean(-np.sum(y * log_p, axis=-1))
 
     def gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
         y, y_pred, n_samples = self._inputs(y_true, y_pred)
         if self.from_logits:
             return (softmax(y_pred) * y.sum(axis=-1, keepdims=True) - y) / n_samples
@@ -436,27 +296,26 @@ class SparseCategoricalCrossentropy(Loss):
     name = "sparse_categorical_crossentropy"
 
     def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
+        self.from_logits = checks.flag("from_logits", from_logits)
         self._on_logits = CrossEntropy(name=self.name)
 
-    def _options(self):
-        return {"from_logits": self.from_logits}
+    def _inputs(self, y_true, y_pred):
+        y_pred = checks.as_float(y_pred)
+        labels = checks.class_labels(self.name, y_true, y_pred)
+        checks.probabilities(self.name, y_pred, rows_sum_to_one=True)
+        return labels, y_pred
 
     def value(self, y_true, y_pred):
-        __tracebackhide__ = True
         if self.from_logits:
             return self._on_logits.value(y_true, y_pred)
-        y_pred = _as_float(y_pred)
-        labels = _class_labels(self.name, y_true, y_pred)
+        labels, y_pred = self._inputs(y_true, y_pred)
         p_correct = np.take_along_axis(y_pred, labels[..., None], axis=-1)
         return _mean(-np.log(np.clip(p_correct, EPSILON, 1 - EPSILON)))
 
     def gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
         if self.from_logits:
             return self._on_logits.gradient(y_true, y_pred)
-        y_pred = _as_float(y_pred)
-        labels = _class_labels(self.name, y_true, y_pred)
+        labels, y_pred = self._inputs(y_true, y_pred)
         n_samples = y_pred.dtype.type(labels.size)
         p_correct = np.take_along_axis(y_pred, labels[..., None], axis=-1)
         p_clipped = np.clip(p_correct, EPSILON, 1 - EPSILON)
@@ -466,7 +325,6 @@ class SparseCategoricalCrossentropy(Loss):
         return grad
 
     def value_and_gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
         if self.from_logits:
             return self._on_logits.value_and_gradient(y_true, y_pred)
         return super().value_and_gradient(y_true, y_pred)
@@ -482,9 +340,8 @@ class CrossEntropy(Loss):
           = mean over i of  -log_softmax(z)[i, y_i]
         dL/dz = (softmax(z) - onehot(y)) / N
 
-    ``value_and_gradient`` computes the softmax once and reuses it for both,
-    working in y_pred's dtype (float32 stays float32); the training loop
-    uses it.
+    ``value_and_gradient`` computes log_softmax once for both, in y_pred's
+    dtype (float32 stays float32); the training loop uses it.
     """
 
     name = "cross_entropy"
@@ -493,38 +350,25 @@ class CrossEntropy(Loss):
         self.name = name  # so that errors name the loss the user asked for
 
     def _inputs(self, y_true, y_pred):
-        __tracebackhide__ = True
-        logits = _as_float(y_pred)
-        labels = _class_labels(self.name, y_true, logits)
+        logits = checks.as_float(y_pred)
+        labels = checks.class_labels(self.name, y_true, logits)
         n_classes = logits.shape[-1]
         return labels.reshape(-1), logits.reshape(-1, n_classes)  # as (N,) and (N, C)
 
     def value(self, y_true, y_pred):
-        __tracebackhide__ = True
-        labels, logits = self._inputs(y_true, y_pred)
-        rows = np.arange(len(labels))
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_sum_exp = np.log(np.sum(np.exp(shifted), axis=1))
-        return _mean(log_sum_exp - shifted[rows, labels])
+        return self.value_and_gradient(y_true, y_pred)[0]
 
     def gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
         return self.value_and_gradient(y_true, y_pred)[1]
 
     def value_and_gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
         labels, logits = self._inputs(y_true, y_pred)
-        n_samples = len(labels)
-        rows = np.arange(n_samples)
-        shifted = logits - logits.max(axis=1, keepdims=True)     # (N, C), a new array
-        correct = shifted[rows, labels]                          # (N,)
-        exp = np.exp(shifted, out=shifted)                       # Speed: reuse the array
-        sum_exp = exp.sum(axis=1, keepdims=True)                 # (N, 1)
-        loss = _mean(np.log(sum_exp[:, 0]) - correct)
-        grad = exp
-        grad /= sum_exp                                          # softmax(z)
-        grad[rows, labels] -= 1                                  # softmax(z) - onehot(y)
-        grad *= grad.dtype.type(1 / n_samples)                   # the 1/N of the mean
+        rows = np.arange(len(labels))
+        log_p = nn.log_softmax(logits)                       # (N, C), stable
+        loss = _mean(-log_p[rows, labels])                   # mean of -log p[i, y_i]
+        grad = np.exp(log_p)                                 # softmax(z)
+        grad[rows, labels] -= 1                              # softmax(z) - onehot(y)
+        grad /= len(labels)                                  # the 1/N of the mean
         return loss, grad.reshape(np.shape(y_pred))
 
 
@@ -543,23 +387,19 @@ class NLL(Loss):
     name = "nll"
 
     def value(self, y_true, y_pred):
-        __tracebackhide__ = True
-        log_p = _as_float(y_pred)
-        labels = _class_labels(self.name, y_true, log_p)
+        log_p = checks.as_float(y_pred)
+        labels = checks.class_labels(self.name, y_true, log_p)
         return _mean(-np.take_along_axis(log_p, labels[..., None], axis=-1))
 
     def gradient(self, y_true, y_pred):
-        __tracebackhide__ = True
-        log_p = _as_float(y_pred)
-        labels = _class_labels(self.name, y_true, log_p)
+        log_p = checks.as_float(y_pred)
+        labels = checks.class_labels(self.name, y_true, log_p)
         grad = np.zeros_like(log_p)
         np.put_along_axis(grad, labels[..., None], log_p.dtype.type(-1 / labels.size), axis=-1)
         return grad
 
 
-# ===========================================================================
-# Ready-made instances and get()
-# ===========================================================================
+# --- Ready-made instances and get() ----------------------------------------
 
 mae = MeanAbsoluteError()
 mse = MeanSquaredError()
@@ -571,53 +411,23 @@ hinge = Hinge()
 cross_entropy = CrossEntropy()
 nll = NLL()
 
-LOSSES = {
-    "mae": MeanAbsoluteError,
-    "mse": MeanSquaredError,
-    "huber": Huber,
-    "binary_crossentropy": BinaryCrossentropy,
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "hinge": Hinge,
-    "cross_entropy": CrossEntropy,
-    "nll": NLL,
-}
-ALIASES = {  # Keras' long names
-    "mean_absolute_error": "mae",
-    "mean_squared_error": "mse",
-    "huber_loss": "huber",
-}
+LOSSES = {"mae": MeanAbsoluteError, "mse": MeanSquaredError, "huber": Huber,
+          "binary_crossentropy": BinaryCrossentropy,
+          "categorical_crossentropy": CategoricalCrossentropy,
+          "sparse_categorical_crossentropy": SparseCategoricalCrossentropy, "hinge": Hinge,
+          "cross_entropy": CrossEntropy, "nll": NLL}
+ALIASES = {"mean_absolute_error": "mae", "mean_squared_error": "mse", "huber_loss": "huber"}
 
 
 def get(name_or_loss, **options):
-    """Return a configured loss object.
+    """A configured loss: ``get("mse")``, ``get("huber", delta=2.0)``; a Loss is returned as it is.
 
-    ``get("mse")``, ``get("huber", delta=2.0)``,
-    ``get("binary_crossentropy", from_logits=True)``; a Loss instance is
-    returned as it is. An unknown name raises UnknownNameError listing the
-    valid names; an unknown option raises HyperparameterError listing the
-    valid options.
+    An unknown name raises UnknownNameError, an unknown option HyperparameterError.
     """
-    __tracebackhide__ = True
     if isinstance(name_or_loss, Loss):
         if options:
-            raise TypeError(f"get({name_or_loss!r}, ...): options can only be given with a name.")
+            raise UsageError(f"get({name_or_loss!r}, ...): options can only be given with a name.")
         return name_or_loss
-    if not isinstance(name_or_loss, str):
-        raise TypeError(f"losses.get expects a loss name such as 'mse' or a Loss object, "
-                        f"got {name_or_loss!r}.")
-    key = name_or_loss.lower()
-    key = ALIASES.get(key, key)
-    if key not in LOSSES:
-        valid = sorted(LOSSES) + sorted(ALIASES)
-        close = difflib.get_close_matches(key, valid, n=1)
-        suggestion = f" Did you mean {close[0]!r}?" if close else ""
-        raise UnknownNameError(f"unknown loss {name_or_loss!r}.{suggestion} "
-                               f"Valid names: {', '.join(valid)}.")
-    loss_class = LOSSES[key]
-    allowed = [p for p in inspect.signature(loss_class).parameters if p != "name"]
-    for option in options:
-        if option not in allowed:
-            raise HyperparameterError(f"loss {key!r} has no option {option!r}; its options: "
-                                      f"{', '.join(allowed) if allowed else 'none'}.")
-    return loss_class(**options)
+    key = checks.find_by_name("loss", name_or_loss, LOSSES, ALIASES)
+    checks.known_options("loss", key, LOSSES[key], options)
+    return LOSSES[key](**options)

@@ -1,42 +1,32 @@
 """Layers and models: the building blocks of a neural network.
 
 Every layer is a ``Module``: ``forward(x)`` computes the output and remembers
-what the backward pass will need; ``backward(grad_output)`` receives
-dL/d(output), *adds* dL/d(parameter) into each parameter's ``.grad``, and
-returns dL/d(input). Each layer's backward sits right below its forward.
+what backward needs; ``backward(grad_output)`` receives dL/d(output), *adds*
+dL/d(parameter) into each parameter's ``.grad`` and returns dL/d(input).
+Each layer's backward sits right below its forward. Two rules, no exceptions:
 
-Two rules with no exceptions:
+* ``backward`` always *accumulates* (``p.grad += ...``): two backward calls
+  without ``zero_grad()`` add up, and what you put into ``p.grad`` is kept.
+* ``backward`` always returns dL/d(input) unless the call says
+  ``need_input_grad=False`` (``Linear`` then skips a matrix product, and
+  ``Sequential`` skips the layers in front of its first ``Linear``; the
+  training loop asks for that, since its input is the data).
 
-* ``backward`` always *accumulates*: ``p.grad += ...``. Two backward calls
-  without ``zero_grad()`` in between give the sum of both gradients, and a
-  term you add to ``p.grad`` yourself (before or after) is kept.
-* ``backward`` always returns dL/d(input), unless the call itself says
-  ``need_input_grad=False``. ``Linear`` accepts that argument (it then skips
-  one matrix product); ``Sequential.backward(g, need_input_grad=False)``
-  passes it to its first layer with parameters and does not run the layers
-  in front of it. The training loop uses it, because the input is the data.
-
-Shapes use ``N`` for the batch size. All layers keep the dtype they are
-given (float32 for training networks, float64 for exact checks); ``Linear``
-casts an input of another dtype to its own dtype once, at the door.
+``N`` is the batch size. Layers keep their dtype (float32 for training,
+float64 for exact checks); ``Linear`` casts its input to its dtype.
 """
 
 import numpy as np
 
 from . import checks
-from .errors import HyperparameterError, ShapeError
+from .errors import ShapeError, UsageError
 
 
 class Parameter:
-    """A trainable array and the gradient of the loss with respect to it.
+    """A trainable array ``data`` and ``grad``, the gradient of the loss with respect to it.
 
-    Attributes
-    ----------
-    data : ndarray
-        The values; its dtype is kept as given.
-    grad : ndarray
-        Same shape and dtype as ``data``; ``zero_grad()`` fills it with zeros
-        (it is never None); ``backward`` adds into it.
+    ``grad`` has the shape and dtype of ``data``; it is never None:
+    ``zero_grad()`` fills it with zeros and ``backward`` adds into it.
     """
 
     def __init__(self, data):
@@ -63,12 +53,10 @@ class Parameter:
 
 
 class Module:
-    """Base class of every layer and model.
+    """Base class of every layer and model: subclasses write ``forward`` and ``backward``.
 
-    Subclasses implement ``forward(x)`` and ``backward(grad_output)``.
-    Parameters and sub-modules stored as attributes are found automatically:
-    a ``Parameter`` in ``self.weight`` is named ``"weight"``; one inside the
-    sub-module ``self.encoder`` is named ``"encoder.weight"``.
+    Parameters and sub-modules kept as attributes are found automatically:
+    ``self.weight`` is named ``"weight"``, ``self.encoder.weight`` ``"encoder.weight"``.
     """
 
     training = True            # train() / eval() switch it (Dropout reads it)
@@ -80,8 +68,10 @@ class Module:
         raise NotImplementedError
 
     def __call__(self, x):
-        __tracebackhide__ = True  # IPython hides this frame in error tracebacks
         return self.forward(x)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
 
     # -- finding parameters ------------------------------------------------
     def named_children(self):
@@ -109,7 +99,7 @@ class Module:
     # -- train / eval ------------------------------------------------------
     def train(self, mode=True):
         """Switch this module and every sub-module to training mode; returns self."""
-        self.training = bool(mode)
+        self.training = checks.flag("mode", mode)
         for _, child in self.named_children():
             child.train(mode)
         return self
@@ -131,20 +121,16 @@ class Module:
         that holds a view of ``p.data`` (e.g. an optimizer's flat buffer)
         sees the new values.
         """
-        __tracebackhide__ = True
         self.check_state_dict(state)
         for name, p in self.named_parameters():
             p.data[...] = state[name]
 
     def check_state_dict(self, state, source="the state dict"):
         """Raise a clear error unless ``state`` has exactly this model's names and shapes."""
-        __tracebackhide__ = True
         checks.state_dict_fits(self, state, source)
 
 
-# ===========================================================================
-# Layers with parameters
-# ===========================================================================
+# --- Layers with parameters ------------------------------------------------
 
 class Linear(Module):
     """A fully connected layer: ``y = x @ W + b``.
@@ -166,13 +152,9 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, seed=None, dtype=np.float32):
-        __tracebackhide__ = True
         checks.positive_int("Linear", "in_features", in_features)
         checks.positive_int("Linear", "out_features", out_features)
-        self.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise HyperparameterError(f"Linear: dtype must be a float type such as "
-                                      f"np.float32 or np.float64, got {self.dtype}.")
+        self.dtype = checks.float_dtype("Linear", dtype)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         rng = np.random.default_rng(seed)
@@ -183,10 +165,9 @@ class Linear(Module):
         self._input = None
 
     def forward(self, x):
-        __tracebackhide__ = True
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ShapeError(self._input_shape_message(x.shape))
+            raise ShapeError(checks.linear_input_message(self, x.shape, self.in_features))
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)  # one cast at the door, e.g. uint8 pixels or float64 data
         self._input = x
@@ -195,7 +176,6 @@ class Linear(Module):
         return y
 
     def backward(self, grad_output, need_input_grad=True):
-        __tracebackhide__ = True
         grad_output = np.asarray(grad_output, dtype=self.dtype)
         x = self._input
         checks.grad_shape(self, grad_output, None if x is None else (x.shape[0], self.out_features))
@@ -205,16 +185,11 @@ class Linear(Module):
             return None                                 # asked to skip it: one matmul saved
         return grad_output @ self.weight.data.T         # dL/dx = G Wᵀ
 
-    def _input_shape_message(self, shape):
-        return checks.linear_input_message(self, shape, self.in_features)
-
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features})"
 
 
-# ===========================================================================
-# Activations (no parameters)
-# ===========================================================================
+# --- Activations (no parameters) -------------------------------------------
 
 def sigmoid(x):
     """``1 / (1 + exp(-x))`` elementwise, computed as ``0.5 (1 + tanh(x / 2))``: the same
@@ -256,13 +231,9 @@ class ReLU(Module):
         return np.maximum(x, 0)
 
     def backward(self, grad_output):
-        __tracebackhide__ = True
         grad_output = np.asarray(grad_output)
         checks.grad_shape(self, grad_output, None if self._positive is None else self._positive.shape)
         return grad_output * self._positive  # one masked multiply (True = 1, False = 0)
-
-    def __repr__(self):
-        return "ReLU()"
 
 
 class Sigmoid(Module):
@@ -279,14 +250,10 @@ class Sigmoid(Module):
         return self._output
 
     def backward(self, grad_output):
-        __tracebackhide__ = True
         grad_output = np.asarray(grad_output)
         y = self._output
         checks.grad_shape(self, grad_output, None if y is None else y.shape)
         return grad_output * y * (1 - y)
-
-    def __repr__(self):
-        return "Sigmoid()"
 
 
 class Tanh(Module):
@@ -300,29 +267,20 @@ class Tanh(Module):
         return self._output
 
     def backward(self, grad_output):
-        __tracebackhide__ = True
         grad_output = np.asarray(grad_output)
         y = self._output
         checks.grad_shape(self, grad_output, None if y is None else y.shape)
         return grad_output * (1 - y * y)
 
-    def __repr__(self):
-        return "Tanh()"
-
 
 class Softmax(Module):
-    """Softmax along the last axis: ``y_i = exp(x_i) / sum_j exp(x_j)``.
+    """Softmax along the last axis (``softmax`` above); (..., C) -> (..., C), rows sum to 1.
 
-    Shapes: (..., C) -> (..., C); each row of the output sums to 1.
-    Computed by ``softmax`` above (the row maximum subtracted first).
-
-    Backward is the Jacobian-vector product, without building the C x C
-    Jacobian dy_i/dx_j = y_i (delta_ij - y_j)::
+    Backward, without building the C x C Jacobian dy_i/dx_j = y_i (δ_ij - y_j)::
 
         dL/dx = y * (g - sum(g * y, axis=-1))      with g = dL/dy
 
-    For classification, prefer ``losses.cross_entropy`` on the logits: it is
-    more accurate and faster than Softmax followed by a cross-entropy.
+    To classify, prefer ``losses.cross_entropy`` on the logits (more accurate, faster).
     """
 
     def __init__(self):
@@ -333,19 +291,13 @@ class Softmax(Module):
         return self._output
 
     def backward(self, grad_output):
-        __tracebackhide__ = True
         grad_output = np.asarray(grad_output)
         y = self._output
         checks.grad_shape(self, grad_output, None if y is None else y.shape)
         return y * (grad_output - np.sum(grad_output * y, axis=-1, keepdims=True))
 
-    def __repr__(self):
-        return "Softmax()"
 
-
-# ===========================================================================
-# Reshaping and regularisation
-# ===========================================================================
+# --- Reshaping and regularisation ------------------------------------------
 
 class Flatten(Module):
     """Keep the batch axis, flatten the rest: (N, d1, d2, ...) -> (N, d1 * d2 * ...).
@@ -364,15 +316,11 @@ class Flatten(Module):
         return x.reshape(x.shape[0], -1)
 
     def backward(self, grad_output):
-        __tracebackhide__ = True
         grad_output = np.asarray(grad_output)
         shape = self._input_shape
         expected = None if shape is None else (shape[0], int(np.prod(shape[1:])))
         checks.grad_shape(self, grad_output, expected)
         return grad_output.reshape(shape)
-
-    def __repr__(self):
-        return "Flatten()"
 
 
 class Dropout(Module):
@@ -386,11 +334,7 @@ class Dropout(Module):
     """
 
     def __init__(self, p=0.5, seed=None):
-        __tracebackhide__ = True
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
-            raise HyperparameterError(f"Dropout: p (the probability of zeroing an input) must "
-                                      f"be in [0, 1), got {p!r}.")
-        self.p = float(p)
+        self.p = checks.in_unit_interval("Dropout: p (the probability of zeroing an input)", p)
         self.rng = np.random.default_rng(seed)
         self._mask = None
 
@@ -405,7 +349,6 @@ class Dropout(Module):
         return x * self._mask
 
     def backward(self, grad_output):
-        __tracebackhide__ = True
         grad_output = np.asarray(grad_output)
         if self._mask is None:
             return grad_output
@@ -416,39 +359,27 @@ class Dropout(Module):
         return f"Dropout(p={self.p})"
 
 
-# ===========================================================================
-# Containers
-# ===========================================================================
+# --- Containers ------------------------------------------------------------
 
 class Sequential(Module):
     """Layers applied one after the other: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 1))``.
 
-    ``model[0]``, ``len(model)`` and ``for layer in model`` work as for a
-    list. Parameters are named by position: ``"0.weight"``, ``"0.bias"``,
-    ``"2.weight"``, ...
-
-    ``backward(grad_output)`` runs the layers' backward in reverse order and
-    returns dL/d(input). ``backward(grad_output, need_input_grad=False)``
-    returns None instead and saves work: the layers in front of the first
-    layer with parameters are not run, and that layer (a ``Linear``) skips
-    its input gradient. The training loop asks for that (the input is data).
-
-    Keras-style training (``compile``, ``fit``, ``evaluate``, ``predict``) is
-    delegated to ``course_lib.training``, which runs the same explicit loop
-    the lessons teach.
+    ``model[0]``, ``len(model)``, ``for layer in model`` work as for a list;
+    parameters are named by position (``"0.weight"``, ``"0.bias"``, ...).
+    ``backward`` runs the layers' backward in reverse order (see the module
+    docstring for ``need_input_grad``). ``compile``, ``fit``, ``evaluate`` and
+    ``predict`` are ``course_lib.training``'s, which runs the lessons' loop.
     """
 
     def __init__(self, *layers):
-        __tracebackhide__ = True
         self.layers = []
         for layer in layers:
             self.add(layer)
 
     def add(self, layer):
         """Append a layer at the end (as Keras' ``model.add``)."""
-        __tracebackhide__ = True
         if not isinstance(layer, Module):
-            raise TypeError(f"Sequential: layer {len(self.layers)} is {layer!r}, which is not a "
+            raise UsageError(f"Sequential: layer {len(self.layers)} is {layer!r}, which is not a "
                             f"Module; did you forget the parentheses, e.g. nn.ReLU()?")
         self.layers.append(layer)
 
@@ -457,13 +388,11 @@ class Sequential(Module):
             yield str(index), layer
 
     def forward(self, x):
-        __tracebackhide__ = True
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
     def backward(self, grad_output, need_input_grad=True):
-        __tracebackhide__ = True
         first = 0 if need_input_grad else self._first_trainable_index()
         grad = grad_output
         for index in range(len(self.layers) - 1, first - 1, -1):
@@ -506,19 +435,19 @@ class Sequential(Module):
         rows.append(f"{'total':<24}{total:>12,}")
         return "\n".join(rows)
 
-    # -- Keras-style training, delegated to course_lib.training -------------
+    # -- Keras-style training: course_lib.training's functions (imported late: it imports nn)
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
-        from . import training
-        training.compile(self, optimizer=optimizer, loss=loss, metrics=metrics)
+        from .training import compile
+        compile(self, optimizer=optimizer, loss=loss, metrics=metrics)
 
     def fit(self, X, y, **options):
-        from . import training
-        return training.fit(self, X, y, **options)
+        from .training import fit
+        return fit(self, X, y, **options)
 
     def evaluate(self, X, y, **options):
-        from . import training
-        return training.evaluate_model(self, X, y, **options)
+        from .training import evaluate_model
+        return evaluate_model(self, X, y, **options)
 
     def predict(self, X, batch_size=32):
-        from . import training
-        return training.predict(self, X, batch_size=batch_size)
+        from .training import predict
+        return predict(self, X, batch_size=batch_size)

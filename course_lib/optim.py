@@ -25,36 +25,26 @@ The loop every lesson writes::
 
 The contract, stated once
 -------------------------
-``step()`` is a loop over the parameters. For each parameter ``p`` it reads
-the gradient ``p.grad``, updates the arrays the rule keeps for ``p``
-(``self.state[i]``, a dict such as ``{"exp_avg": m, "exp_avg_sq": v}``,
-created filled with zeros) and changes ``p.data`` in place.
+``step()`` loops over the parameters: for each ``p`` it reads ``p.grad``,
+updates the arrays the rule keeps for ``p`` (``self.state[i]``, e.g.
+``{"exp_avg": m, "exp_avg_sq": v}``, created as zeros) and changes
+``p.data`` in place. ``t`` is the step number **counted from 1** (the
+convention that can be read two ways; Adam's 1 - β₁ᵗ uses it). The
+hyperparameters are checked at construction *and* at every step, so
+``optimizer.lr = -5.0`` stops the next step instead of training uphill.
 
-``t`` is the step number, **counted from 1**: the first ``step()`` has
-t = 1. This is the convention that can be read two ways; Adam's bias
-correction 1 - β₁ᵗ and Adagrad's learning-rate decay both use it.
-
-Every hyperparameter is checked when the optimizer is built *and* at every
-step, so ``optimizer.lr = -5.0`` (or a schedule that returns inf) stops the
-next step with a message instead of training uphill.
-
-The fast path
--------------
-The rules below are plain NumPy: each line is one whole-array operation, so
-Adam's step makes about a dozen passes over every parameter. When numba is
-installed, ``course_lib.fast_optim`` runs the *same formulas* as compiled
-loops over one flat buffer holding every parameter (one pass instead of a
-dozen). It is used when ``fast=True``, or when ``fast=None`` (the default)
-and numba imports and the environment variable ``DESCENT_FAST`` is not
-``0``. ``optimizer.fast`` says which path runs. A test requires both paths
-to give the same numbers (float64: 1e-12 relative; float32: a few ulps), so
-everything you read here is what happens, whichever path runs.
+The fast path: where numba is installed, ``course_lib.fast_optim`` runs the
+same formulas as compiled loops over one flat buffer (one pass over the
+parameters instead of a dozen). ``fast=True`` asks for it, ``fast=False``
+refuses it, ``fast=None`` uses it when numba imports and the environment
+variable ``DESCENT_FAST`` is not ``0``; ``optimizer.fast`` is None on the
+reference path. A test requires both paths to give the same numbers.
 """
 
 import numpy as np
 
 from . import checks, fast_optim
-from .errors import UnknownNameError
+from .errors import UnknownNameError, UsageError
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "get"]
 
@@ -110,21 +100,18 @@ class Optimizer:
             g = g + weight_decay * p.data
         return g
 
-    # -- hyperparameters ----------------------------------------------------
+    def check_hyperparameters(self):
+        """Check every hyperparameter's type and range (see ``checks.optimizer_hyperparameters``)."""
+        checks.optimizer_hyperparameters(self)
 
     @property
     def hyperparameters(self):
         """The current hyperparameters, e.g. ``{"lr": 0.001, "betas": (0.9, 0.999), ...}``."""
         return {name: getattr(self, name) for name in self.defaults}
 
-    def check_hyperparameters(self):
-        raise NotImplementedError
-
     def __repr__(self):
         options = ", ".join(f"{name}={value!r}" for name, value in self.hyperparameters.items())
         return f"{type(self).__name__}({options})"
-
-    # -- saving and restoring -----------------------------------------------
 
     def state_dict(self):
         """Everything needed to continue exactly where training stopped.
@@ -140,33 +127,17 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         """Restore what ``state_dict()`` returned (the numbers are copied in place)."""
-        saved_type = str(state_dict.get("optimizer", type(self).__name__))
-        if saved_type != type(self).__name__:
-            raise ValueError(f"this state was saved from a {saved_type} optimizer; "
-                             f"load it into optim.{saved_type}, not into {type(self).__name__}")
-        saved_state = state_dict["state"]
-        if len(saved_state) != len(self.params):
-            raise ValueError(f"this state holds {len(saved_state)} parameters but the optimizer "
-                             f"has {len(self.params)}; was it saved for another model?")
+        checks.optimizer_state_fits(self, state_dict)
         for index, state in enumerate(self.state):
             for name, array in state.items():
-                saved = np.asarray(saved_state[str(index)][name])
-                checks.same_shape(f"optimizer state {name!r} of parameter {index}", saved,
-                                  array.shape)
-                array[...] = saved
+                array[...] = state_dict["state"][str(index)][name]
         for name, value in state_dict.get("hyperparameters", {}).items():
-            if isinstance(value, np.ndarray):
-                value = tuple(value.tolist()) if value.ndim else value.item()
-            if isinstance(value, np.generic):
-                value = value.item()
-            setattr(self, name, value)
+            setattr(self, name, checks.plain_value(value))    # e.g. betas saved as an array
         self.check_hyperparameters()
         self.step_count = int(state_dict["step"])
 
 
-# --------------------------------------------------------------------------
-# The five update rules
-# --------------------------------------------------------------------------
+# --- The five update rules -------------------------------------------------
 
 class SGD(Optimizer):
     r"""Stochastic gradient descent, with optional momentum and weight decay.
@@ -194,19 +165,6 @@ class SGD(Optimizer):
                  nesterov=False, *, maximize=False, fast=None):
         super().__init__(params, fast, lr=lr, momentum=momentum, dampening=dampening,
                          weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
-
-    def check_hyperparameters(self):
-        self.lr = checks.learning_rate(self.lr)
-        self.momentum = checks.at_least_zero("momentum", self.momentum)
-        self.dampening = checks.finite_number("dampening", self.dampening)
-        self.weight_decay = checks.at_least_zero("weight_decay", self.weight_decay)
-        self.nesterov = checks.flag("nesterov", self.nesterov)
-        self.maximize = checks.flag("maximize", self.maximize)
-        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
-            raise checks.HyperparameterError(
-                "Nesterov momentum requires a momentum and zero dampening "
-                f"(got momentum={self.momentum}, dampening={self.dampening}: "
-                "use momentum > 0 and dampening = 0, or nesterov=False)")
 
     def update(self, t):
         for p, state in zip(self.params, self.state):
@@ -249,15 +207,6 @@ class Adagrad(Optimizer):
     def initial_state_value(self, state_name):
         return self.initial_accumulator_value
 
-    def check_hyperparameters(self):
-        self.lr = checks.learning_rate(self.lr)
-        self.lr_decay = checks.at_least_zero("lr_decay", self.lr_decay)
-        self.weight_decay = checks.at_least_zero("weight_decay", self.weight_decay)
-        self.initial_accumulator_value = checks.at_least_zero(
-            "initial_accumulator_value", self.initial_accumulator_value)
-        self.eps = checks.at_least_zero("eps", self.eps, label="epsilon value")
-        self.maximize = checks.flag("maximize", self.maximize)
-
     def update(self, t):
         decayed_lr = self.lr / (1 + (t - 1) * self.lr_decay)             # γ_t
         for p, state in zip(self.params, self.state):
@@ -298,15 +247,6 @@ class RMSprop(Optimizer):
                  centered=False, *, maximize=False, fast=None):
         super().__init__(params, fast, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                          momentum=momentum, centered=centered, maximize=maximize)
-
-    def check_hyperparameters(self):
-        self.lr = checks.learning_rate(self.lr)
-        self.alpha = checks.at_least_zero("alpha", self.alpha)
-        self.eps = checks.at_least_zero("eps", self.eps, label="epsilon value")
-        self.weight_decay = checks.at_least_zero("weight_decay", self.weight_decay)
-        self.momentum = checks.at_least_zero("momentum", self.momentum)
-        self.centered = checks.flag("centered", self.centered)
-        self.maximize = checks.flag("maximize", self.maximize)
 
     def update(self, t):
         alpha = self.alpha
@@ -359,14 +299,6 @@ class Adam(Optimizer):
         super().__init__(params, fast, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, maximize=maximize)
 
-    def check_hyperparameters(self):
-        self.lr = checks.learning_rate(self.lr)
-        self.betas = checks.betas(self.betas)
-        self.eps = checks.at_least_zero("eps", self.eps, label="epsilon value")
-        self.weight_decay = checks.at_least_zero("weight_decay", self.weight_decay)
-        self.amsgrad = checks.flag("amsgrad", self.amsgrad)
-        self.maximize = checks.flag("maximize", self.maximize)
-
     def update(self, t):
         beta1, beta2 = self.betas
         for p, state in zip(self.params, self.state):
@@ -394,13 +326,11 @@ class Adam(Optimizer):
 class AdamW(Adam):
     r"""AdamW: Adam with *decoupled* weight decay (Loshchilov & Hutter).
 
-    Identical to ``Adam`` except the weight decay: instead of adding λθ to
-    the gradient (where Adam's division by √v̂ would rescale it), every step
-    first shrinks the parameters directly::
+    As ``Adam``, except that instead of adding λθ to the gradient (where the division
+    by √v̂ would rescale it), each step first shrinks θ directly, then runs Adam's
+    update with g = dL/dθ::
 
         θ = θ - γ λ θ                       (γ = lr, λ = weight_decay, default 1e-2)
-
-    and then applies Adam's update with g = dL/dθ (no λθ added).
     """
 
     defaults = dict(Adam.defaults, weight_decay=1e-2)
@@ -412,9 +342,7 @@ class AdamW(Adam):
         p.data *= 1 - self.lr * self.weight_decay                         # θ = θ - γ λ θ
 
 
-# --------------------------------------------------------------------------
-# Looking an optimizer up by name
-# --------------------------------------------------------------------------
+# --- Looking an optimizer up by name ---------------------------------------
 
 OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
 
@@ -428,19 +356,19 @@ def get(name_or_instance, params=None, **options):
     """
     if isinstance(name_or_instance, Optimizer):
         if options:
-            raise TypeError("options can only be given with an optimizer name, "
+            raise UsageError("options can only be given with an optimizer name, "
                             f"not with an optimizer instance ({name_or_instance!r})")
         return name_or_instance
     if isinstance(name_or_instance, type) and issubclass(name_or_instance, Optimizer):
         return name_or_instance(params, **options)
     if not isinstance(name_or_instance, str):
-        raise TypeError(f"expected an optimizer name such as 'adam' or an optimizer, "
+        raise UsageError(f"expected an optimizer name such as 'adam' or an optimizer, "
                         f"got {type(name_or_instance).__name__}")
     key = name_or_instance.lower().replace("_", "").replace("-", "")
     if key not in OPTIMIZERS:
         raise UnknownNameError(f"unknown optimizer {name_or_instance!r}; valid names are: "
                                + ", ".join(repr(name) for name in OPTIMIZERS))
     if params is None:
-        raise TypeError(f"optim.get({name_or_instance!r}, params): give the parameters "
+        raise UsageError(f"optim.get({name_or_instance!r}, params): give the parameters "
                         "to optimize (a model or a list of Parameters)")
     return OPTIMIZERS[key](params, **options)

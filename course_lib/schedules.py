@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from . import checks
 from .errors import HyperparameterError, UnknownNameError
 
 __all__ = ["constant", "step_decay", "exponential", "inverse_sqrt", "cosine", "get",
@@ -168,7 +169,16 @@ class Scheduler:
         self.optimizer = optimizer
         self.schedule = get(schedule, **options)
         self.t = 1
-        self.optimizer.lr = float(self.schedule(self.t))
+        self._set_lr()
+
+    def _set_lr(self):
+        """``optimizer.lr = schedule(t)``, refusing a rate that is negative, NaN or infinite."""
+        value = self.schedule(self.t)
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.item()
+        self.optimizer.lr = checks.learning_rate(
+            value, where=f"learning rate from the schedule {getattr(self.schedule, '__name__', '')!s}"
+                         f" at t={self.t}")
 
     @property
     def lr(self):
@@ -178,7 +188,7 @@ class Scheduler:
     def step(self):
         """Move to the next t and set ``optimizer.lr = schedule(t)``."""
         self.t += 1
-        self.optimizer.lr = float(self.schedule(self.t))
+        self._set_lr()
         return self.optimizer.lr
 
     def state_dict(self):
@@ -186,7 +196,19 @@ class Scheduler:
 
     def load_state_dict(self, state):
         self.t = int(state["t"])
-        self.optimizer.lr = float(self.schedule(self.t))
+        self._set_lr()
 
     def __repr__(self):
         return f"Scheduler({self.schedule.__name__}, t={self.t}, lr={self.lr:g})"
+
+
+def for_fit(optimizer, lr_schedule):
+    """A ``schedules.Scheduler`` for ``fit``'s ``lr_schedule`` (None when there is none)."""
+    if lr_schedule is None:
+        return None
+    try:
+        return Scheduler(optimizer, lr_schedule)
+    except HyperparameterError as error:
+        raise HyperparameterError(
+            f"{error}. In fit, a schedule name gets only lr; give the other options with "
+            f"lr_schedule=schedules.get({lr_schedule!r}, lr=..., ...)") from None

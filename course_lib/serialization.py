@@ -34,12 +34,12 @@ file is left behind.
 
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
-from .errors import DataFileError, ShapeError, StateDictError
+from .errors import DataFileError, StateDictError
+from .files import write_atomically
 
 __all__ = ["save", "load", "save_checkpoint", "load_checkpoint", "check_model_state",
            "SEPARATOR"]
@@ -147,18 +147,31 @@ def save(path, state):
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot save to {path}: the folder {folder} does not exist; "
                                 f"create it first (os.makedirs({folder!r}))")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".npz.tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, allow_pickle=False, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)                  # the atomic step
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    write_atomically(path, lambda file: np.savez(file, allow_pickle=False, **arrays))
     return path
+
+
+def _file_kind(path):
+    """What a file looks like from its first bytes: "npz" (a zip), or a description."""
+    with open(path, "rb") as file:
+        start = file.read(8)
+    if start.startswith(b"PK"):
+        return "npz"
+    if not start:
+        return "an empty file"
+    if start.startswith(b"\x93NUMPY"):
+        return "a single NumPy array (.npy, from np.save; read it with np.load)"
+    if start[:1] == b"\x80":
+        return "a Python pickle (e.g. from pickle.dump or torch.save)"
+    if start.startswith(b"\x1f\x8b"):
+        return "a gzip-compressed file"
+    if start.startswith(b"\x89HDF"):
+        return "an HDF5 file (e.g. a Keras .h5 model)"
+    try:
+        text = start.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"a binary file of another kind (it starts with {start!r})"
+    return f"a text file (it starts with {text!r})"
 
 
 def load(path):
@@ -170,6 +183,12 @@ def load(path):
         raise MissingFileError(f"no such file: {path}. Check the name and the folder "
                                f"(the current folder is {os.getcwd()}), or save it first with "
                                "save(path, state) / save_checkpoint(path, model, optimizer).")
+    kind = _file_kind(path)
+    if kind != "npz":
+        raise DataFileError(f"{path} is {kind}, not a .npz file written by course_lib.save. "
+                            "load() reads only what save(path, state) wrote (a zip of arrays, "
+                            "never a pickle, so that loading a file cannot run code): check the "
+                            "file name, or save it again with save(path, state).")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
@@ -177,6 +196,11 @@ def load(path):
         raise DataFileError(
             f"{path} is not a readable .npz file saved by course_lib.save ({error}). It may be "
             "truncated or from another program: save it again with save(path, state).") from None
+    if TYPES_KEY not in arrays:
+        raise DataFileError(
+            f"{path} is a NumPy .npz archive (arrays {sorted(arrays)[:5]}) but was not written by "
+            "course_lib.save: it lacks the record of the state's structure. Read it with "
+            "np.load(path), or save the state again with course_lib.save(path, state).")
     types = json.loads(str(arrays.pop(TYPES_KEY))) if TYPES_KEY in arrays else {}
     return _unflatten(arrays, types)
 

@@ -8,6 +8,8 @@ import gzip
 import shutil
 from pathlib import Path
 
+import json
+
 import numpy as np
 import pytest
 
@@ -141,6 +143,18 @@ def test_a_corrupted_cache_is_ignored_and_rebuilt(data_copy):
     cached.write_bytes(bytes(raw))
     (X_train, _), _ = data.load_fashion_mnist(data_dir=data_copy)
     assert int(X_train.sum(dtype=np.int64)) == TRAIN_PIXEL_SUM
+
+
+@pytest.mark.parametrize("damaged_stamp", ["[]", "null", "\"text\"", "{not json", "\xff\xfe", ""])
+def test_a_damaged_cache_stamp_is_rebuilt(data_copy, damaged_stamp):
+    """Old bug: a stamp that was valid JSON but not an object crashed the loader."""
+    data.load_fashion_mnist(data_dir=data_copy)
+    stamp = data_copy / ".cache" / "fashion-mnist" / "train-images-idx3-ubyte.json"
+    stamp.write_bytes(damaged_stamp.encode("utf-8", "surrogateescape")
+                      if damaged_stamp != "\xff\xfe" else b"\xff\xfe")
+    (X_train, _), _ = data.load_fashion_mnist(data_dir=data_copy)
+    assert int(X_train.sum(dtype=np.int64)) == TRAIN_PIXEL_SUM
+    assert json.loads(stamp.read_text())["shape"] == [60000, 28, 28]     # written anew
 
 
 def test_a_valid_cache_does_not_hide_a_damaged_source_file(data_copy):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from course_lib import losses
-from course_lib.errors import HyperparameterError, LabelError, ShapeError, UnknownNameError
+from course_lib.errors import ProbabilityError, HyperparameterError, LabelError, ShapeError, UnknownNameError
 from course_lib.gradcheck import numerical_gradient, relative_error
 
 TOLERANCE = 1e-6
@@ -68,8 +68,55 @@ def test_classification_values_by_hand():
 
 
 def test_categorical_crossentropy_does_not_renormalise_probabilities():
-    p = np.array([[0.2, 0.2]])                           # sums to 0.4
+    p = np.array([[0.2, 0.795]])                         # sums to 0.995: within the 0.01 allowed
     assert losses.categorical_crossentropy([[1.0, 0.0]], p) == pytest.approx(-np.log(0.2))
+
+
+# ---------------------------------------------------------------------------
+# Silent wrong numbers, now errors that name the fix (each failed on the old code)
+# ---------------------------------------------------------------------------
+
+def test_logits_given_to_categorical_crossentropy_name_from_logits():
+    onehot = np.eye(3)[[0, 2]]
+    logits = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 3.0]])     # the old code returned a number
+    with pytest.raises(ProbabilityError, match=r"outside \[0, 1\].*from_logits=True"):
+        losses.categorical_crossentropy(onehot, logits)
+    with pytest.raises(ProbabilityError, match="from_logits=True"):
+        losses.categorical_crossentropy.gradient(onehot, logits)
+    assert losses.get("categorical_crossentropy", from_logits=True)(onehot, logits) > 0
+
+
+def test_rows_that_do_not_sum_to_one_are_refused():
+    with pytest.raises(ProbabilityError, match="should each sum to 1.*0.4"):
+        losses.categorical_crossentropy([[1.0, 0.0]], [[0.2, 0.2]])
+    with pytest.raises(ProbabilityError, match="should each sum to 1"):
+        losses.sparse_categorical_crossentropy([0], [[0.2, 0.2]])
+
+
+def test_logits_given_to_sparse_categorical_crossentropy_name_cross_entropy():
+    logits = np.array([[2.0, -1.0, 0.5]])                      # the old code trained on them
+    with pytest.raises(ProbabilityError, match="from_logits=True.*cross_entropy"):
+        losses.sparse_categorical_crossentropy([0], logits)
+    with pytest.raises(ProbabilityError, match="cross_entropy"):
+        losses.sparse_categorical_crossentropy.value_and_gradient([0], logits)
+
+
+def test_binary_crossentropy_refuses_a_prediction_outside_0_1_and_a_label_of_2():
+    with pytest.raises(ProbabilityError, match=r"e\.g\. 5.*from_logits=True"):
+        losses.binary_crossentropy([1.0], [5.0])
+    with pytest.raises(LabelError, match="labels must be 0 or 1.*hinge"):
+        losses.binary_crossentropy([2.0], [0.5])
+    with pytest.raises(LabelError, match="labels must be 0 or 1"):
+        losses.get("binary_crossentropy", from_logits=True).gradient([-1.0], [0.3])
+    assert losses.binary_crossentropy([0.3], [0.5]) > 0          # a soft label is fine
+
+
+@pytest.mark.parametrize("name", ["binary_crossentropy", "categorical_crossentropy",
+                                  "sparse_categorical_crossentropy"])
+@pytest.mark.parametrize("value", ["no", "False", 0, 1, None])
+def test_from_logits_must_be_a_bool(name, value):
+    with pytest.raises(HyperparameterError, match="from_logits must be True or False"):
+        losses.get(name, from_logits=value)
 
 
 def test_probabilities_are_clipped_to_epsilon():

@@ -236,3 +236,27 @@ def test_save_and_load_are_reachable_from_the_package(tmp_path):
     path = tmp_path / "state.npz"
     course_lib.save(path, {"w": np.arange(3.0)})
     np.testing.assert_array_equal(course_lib.load(path)["w"], np.arange(3.0))
+
+
+# ---------------------------------------------------------------------------
+# A file that is not ours says what it is (each case was a bare error before)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("write, words", [
+    (lambda path: np.save(path, np.zeros(3)), "single NumPy array"),
+    (lambda path: path.write_bytes(b"\x80\x04\x95 pickled"), "Python pickle"),
+    (lambda path: path.write_text("weights,1,2,3\n"), "text file"),
+    (lambda path: path.write_bytes(b"\x1f\x8b\x08\x00 gzip"), "gzip"),
+    (lambda path: np.savez(path, weights=np.ones(2)), "not written by course_lib.save"),
+])
+def test_load_of_a_file_that_is_not_ours_says_what_it_is(tmp_path, write, words):
+    from course_lib import load
+    from course_lib.errors import DataFileError
+    path = tmp_path / "model.npz"
+    with open(path, "wb") as file:
+        write(file) if words in ("single NumPy array", "not written by course_lib.save") else None
+    if words not in ("single NumPy array", "not written by course_lib.save"):
+        write(path)
+    with pytest.raises(DataFileError, match=words) as caught:
+        load(path)
+    assert "save(path, state)" in str(caught.value)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from course_lib import losses, nn, optim, progress, training
+from course_lib import losses, nn, optim, progress, training, metrics
 from course_lib.data import DataLoader
 from course_lib.errors import DivergenceError, HyperparameterError, ShapeError, UnknownNameError
 
@@ -104,26 +104,26 @@ def test_evaluate_is_the_mean_over_all_examples_and_switches_to_eval_mode():
 
 def test_accuracy_integer_labels_and_scores():
     scores = np.array([[0.1, 2.0, -1.0], [3.0, 0.0, 0.0], [0.0, 0.0, 5.0], [1.0, 2.0, 0.0]])
-    assert training.accuracy(np.array([1, 0, 2, 0]), scores) == 0.75
-    assert training.accuracy(np.array([[1], [0], [2], [0]]), scores) == 0.75
+    assert metrics.accuracy(np.array([1, 0, 2, 0]), scores) == 0.75
+    assert metrics.accuracy(np.array([[1], [0], [2], [0]]), scores) == 0.75
     one_hot = np.eye(3)[[1, 0, 2, 0]]
-    assert training.accuracy(one_hot, scores) == 0.75
+    assert metrics.accuracy(one_hot, scores) == 0.75
 
 
 def test_accuracy_binary_outputs():
     probabilities = np.array([[0.9], [0.2], [0.6], [0.4]])
-    assert training.accuracy(np.array([1, 0, 0, 0]), probabilities) == 0.75
+    assert metrics.accuracy(np.array([1, 0, 0, 0]), probabilities) == 0.75
     logits = np.array([2.0, -1.0, 0.5, -0.1])
-    assert training.accuracy(np.array([1, 0, 1, 1]), logits, threshold=0.0) == 0.75
+    assert metrics.accuracy(np.array([1, 0, 1, 1]), logits, threshold=0.0) == 0.75
     # hinge-style labels -1 / +1
-    assert training.accuracy(np.array([1, -1, 1, 1]), logits, threshold=0.0) == 0.75
+    assert metrics.accuracy(np.array([1, -1, 1, 1]), logits, threshold=0.0) == 0.75
 
 
 def test_accuracy_threshold_follows_the_loss():
-    _, on_logits = training.get_metric("accuracy", losses.get("binary_crossentropy",
+    _, on_logits = metrics.get_metric("accuracy", losses.get("binary_crossentropy",
                                                               from_logits=True))
-    _, on_probabilities = training.get_metric("accuracy", losses.binary_crossentropy)
-    _, on_hinge = training.get_metric("acc", losses.hinge)
+    _, on_probabilities = metrics.get_metric("accuracy", losses.binary_crossentropy)
+    _, on_hinge = metrics.get_metric("acc", losses.hinge)
     y_true, y_pred = np.array([1, 0]), np.array([0.3, -0.2])
     assert on_logits(y_true, y_pred) == 1.0           # 0.3 > 0 -> 1, -0.2 -> 0
     assert on_probabilities(y_true, y_pred) == 0.5    # 0.3 < 0.5 -> 0
@@ -132,18 +132,18 @@ def test_accuracy_threshold_follows_the_loss():
 
 def test_accuracy_shape_mismatch():
     with pytest.raises(ShapeError, match=r"y_pred has shape \(4, 3\).*y_true has shape \(5,\)"):
-        training.accuracy(np.zeros(5), np.zeros((4, 3)))
+        metrics.accuracy(np.zeros(5), np.zeros((4, 3)))
 
 
 def test_regression_metrics_do_not_broadcast():
     y_true, y_pred = np.array([1.0, 2.0, 3.0]), np.array([[1.5], [2.0], [1.0]])
-    assert training.mean_absolute_error(y_true, y_pred) == pytest.approx((0.5 + 0 + 2) / 3)
-    assert training.mean_squared_error(y_true, y_pred) == pytest.approx((0.25 + 0 + 4) / 3)
+    assert metrics.mean_absolute_error(y_true, y_pred) == pytest.approx((0.5 + 0 + 2) / 3)
+    assert metrics.mean_squared_error(y_true, y_pred) == pytest.approx((0.25 + 0 + 4) / 3)
 
 
 def test_unknown_metric_lists_the_valid_names():
     with pytest.raises(UnknownNameError) as caught:
-        training.get_metric("precision")
+        metrics.get_metric("precision")
     assert "unknown metric 'precision'" in str(caught.value)
     assert "'accuracy'" in str(caught.value) and "'mae'" in str(caught.value)
 

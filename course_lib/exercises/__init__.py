@@ -15,7 +15,8 @@ Modules:
 - ``compare``   comparing answers and recognising common slips (sign, factor, shape)
 - ``display``   the coloured boxes (JupyterLab) and plain text (terminal)
 - ``generate``  builds the student notebooks from ``source/`` (``python -m course_lib.exercises.generate``)
-- ``lesson0`` ... ``lesson7``, ``hw1`` ... ``hw3``: the questions themselves
+- ``lesson0`` ... ``lesson7``: the questions themselves (graded homework has no checker here:
+  its references and hidden tests are instructor-only, in the repository's ``grading/``)
 """
 
 from course_lib.exercises.core import (

@@ -23,6 +23,8 @@ import traceback
 
 import numpy as np
 
+from .. import gradcheck
+
 # ---------------------------------------------------------------------------
 # Describing values briefly
 # ---------------------------------------------------------------------------
@@ -77,17 +79,15 @@ def describe(value, max_items=4):
 
 
 def relative_error(expected, got):
-    """‖got − expected‖ / ‖expected‖ (with ‖expected‖ at least 1e-12), as a float.
-
-    Returns ``nan`` when the two cannot be subtracted (different shapes, not numbers).
-    """
+    """``gradcheck.relative_error`` (the course's one formula), or ``nan`` when the two
+    cannot be compared (different sizes, not numbers). A ``got`` with the same number of
+    values in another shape is reshaped first, so the size of the error is still shown."""
     try:
         expected = np.asarray(expected, dtype=float)
         got = np.asarray(got, dtype=float)
-        if expected.shape != got.shape and got.size != expected.size:
+        if got.size != expected.size:
             return float("nan")
-        got = got.reshape(expected.shape)
-        return float(np.linalg.norm(got - expected) / max(np.linalg.norm(expected), 1e-12))
+        return gradcheck.relative_error(expected, got.reshape(expected.shape))
     except (TypeError, ValueError):
         return float("nan")
 
