@@ -387,3 +387,116 @@ def test_assert_correct_raises_with_the_message(capsys):
     with pytest.raises(AssertionError, match="times too large"):
         question.assert_correct(lambda t, p: np.sum((p - t) ** 2))
     assert "✓ Correct" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
+# Issue 13: feedback that names what the learner actually did
+# ---------------------------------------------------------------------------
+
+
+def test_an_endless_loop_is_stopped_with_a_message_naming_the_loop():
+    import time
+
+    question = FunctionQuestion("double", reference=lambda x: 2 * x, cases=[(1.0,), (2.0,)])
+    question.time_limit = 0.3
+
+    def double(x):
+        total = 0
+        while x > 0:          # x never changes: the loop never ends
+            total += 1
+        return total
+
+    started = time.perf_counter()
+    result = assert_status(question, double, "incorrect", reason="timeout", contains="loop that never ends")
+    assert time.perf_counter() - started < 3
+    assert "kernel is fine" in result.message and "while x > 0" in result.message
+    # an `except Exception` in the learner's code cannot swallow the stop
+    def stubborn(x):
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:
+                pass
+    assert_status(question, stubborn, "incorrect", reason="timeout")
+    assert_status(question, lambda x: 2 * x, "correct")      # the alarm is disarmed afterwards
+    time.sleep(0.4)
+
+
+def test_what_the_learners_function_prints_is_capped(capsys):
+    question = FunctionQuestion("double", reference=lambda x: 2 * x, cases=[(1.0,)])
+
+    def chatty(x):
+        for i in range(20_000):
+            print("step", i)
+        return 2 * x
+
+    result = question.evaluate(chatty)
+    assert result.status == "correct"
+    assert capsys.readouterr().out == ""                   # evaluate() shows nothing itself
+    lines = result.printed.splitlines()
+    assert len(lines) <= 41 and lines[0] == "step 0"
+    assert "19,960 more printed lines hidden" in lines[-1]
+    question.check(chatty)
+    shown = capsys.readouterr().out
+    assert shown.count("step ") == 40 and "Correct" in shown
+
+
+def test_true_where_a_number_is_expected_is_named():
+    question = ValueQuestion("largest_stable_lr", expected=0.5)
+    result = assert_status(question, True, "incorrect", reason="wrong type", contains="truth value True")
+    assert "twice" not in result.message
+    assert_status(ValueQuestion("flag", expected=True), True, "correct")
+
+
+def test_decimal_and_fraction_answers_are_numbers():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    question = ValueQuestion("largest_stable_lr", expected=0.5)
+    assert_status(question, Decimal("0.5"), "correct")
+    assert_status(question, Fraction(1, 2), "correct")
+    assert_status(question, Decimal("0.25"), "incorrect", reason="wrong values")
+
+
+def test_a_percentage_where_a_fraction_is_wanted_is_named():
+    question = FunctionQuestion("accuracy", reference=lambda p, y: float(np.mean(p == y)),
+                                cases=[(np.arange(100) % 3, np.arange(100) % 2)])
+    result = assert_status(question, lambda p, y: 100 * float(np.mean(p == y)), "incorrect", contains="percentage")
+    assert "sum" not in result.diagnosis
+
+
+def test_a_model_with_nan_weights_is_told_it_diverged_not_to_train_longer():
+    from course_lib import nn
+
+    model = nn.Sequential(nn.Linear(3, 2, seed=0))
+    question = CustomQuestion("model", lambda m: (False, "test accuracy 10%: train longer"))
+    model[0].weight.data[0, 0] = np.nan
+    result = assert_status(question, model, "incorrect", reason="not finite", contains="diverged")
+    assert "0.weight" in result.message and "train longer" not in result.summary
+
+
+def test_also_accepted_answers_are_correct_with_a_note():
+    question = ValueQuestion("term", expected="학습률", also_accepted=[("학습율", "The standard spelling is 학습률.")])
+    result = assert_status(question, "학습율", "correct")
+    assert "standard spelling" in result.summary
+
+
+def test_a_top_level_not_implemented_error_shows_not_attempted_in_ipython():
+    from IPython.testing.globalipapp import get_ipython as start_ipython
+    from course_lib.exercises import core
+
+    shell = start_ipython()
+    assert core.install_not_attempted_handler()
+    shown = []
+    original_show = core.show
+    core.show = shown.append
+    try:
+        result = shell.run_cell("x = None\nraise NotImplementedError()")
+        assert isinstance(result.error_in_exec, NotImplementedError)     # the cell still fails (Run All stops)
+        assert [f.kind for f in shown] == ["not attempted"]
+        assert "raise NotImplementedError()" in shown[0].summary
+        shell.run_cell("def f():\n    raise NotImplementedError('deep')\nf()")
+        assert len(shown) == 1                                           # raised inside a function: a traceback
+    finally:
+        core.show = original_show
+        shell.set_custom_exc((), None)

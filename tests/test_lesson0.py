@@ -45,6 +45,12 @@ def test_q3_learning_rate_korean():
     assert_status(ex.q3, "  학습률 ", "correct")
 
 
+def test_q3_accepts_the_common_spelling_and_names_the_standard_one():
+    result = ex.q3.evaluate("학습율")
+    assert result.status == "correct"
+    assert "standard spelling is 학습률" in result.summary
+
+
 def test_progress_lists_the_three_questions():
     rows = ex.questions.summary().rows
     assert [row[0] for row in rows] == ["q1", "q2", "q3"]

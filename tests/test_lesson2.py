@@ -67,6 +67,11 @@ def test_q2_path_instead_of_final_point_is_reported():
 def test_q3_largest_stable_lr():
     assert_question_behaves(ex.q3, wrong_answers={"jumps to the minimum": 0.25, "2 divided": 4.0,
                                                   "at the maximum": -0.5})
+    # True (a comparison assigned by mistake) is named as such, not as "twice the expected one"
+    result = ex.q3.evaluate(True)
+    assert "truth value True" in result.message and "twice" not in result.message
+    from decimal import Decimal
+    assert ex.q3.evaluate(Decimal("0.5")).status == "correct"
     # and the claim itself: just below 0.5 settles at 4/3, just above does not
     assert abs(gd.cubic_path(1.4, 0.48, 2000).final - 4 / 3) < 1e-6
     assert abs(gd.cubic_path(1.4, 0.52, 2000).final - 4 / 3) > 1e-3

@@ -5,7 +5,7 @@ import pytest
 
 from lesson_helpers import assert_source_notebook_structure
 from exercise_helpers import assert_question_behaves, assert_status
-from course_lib import data
+from course_lib import data, schedules
 from course_lib.demos import sgd
 from course_lib.exercises import lesson3 as ex
 
@@ -201,3 +201,14 @@ def test_widgets_close_their_figures(wine):
 def test_source_notebook_structure():
     """Committed without outputs, python3 kernelspec, widgets and checked exercises present."""
     assert_source_notebook_structure("03_stochastic_gradient_descent.ipynb", min_exercises=5)
+
+
+def test_why_one_over_sqrt_t_the_two_sums():
+    """Lesson 3's claims on Σηₜ and Σηₜ²: 1/√t travels without bound (about 2√T), its squares grow like
+    ln T, and 1/t² stops below 1.65."""
+    steps = np.arange(1, 10**6 + 1, dtype=float)
+    for T in (10, 1000, 10**6):
+        travel = np.sum(schedules.inverse_sqrt(steps[:T], lr=1.0))
+        assert 2 * np.sqrt(T) - 1.5 < travel < 2 * np.sqrt(T)
+        assert abs(np.sum(1 / steps[:T]) - (np.log(T) + 0.5772)) < 0.06
+    assert np.sum(1 / steps ** 2) < 1.65

@@ -207,3 +207,62 @@ def test_noise_explorer_cloud_shrinks_with_batch_size(line_data):
     controls["b"].value = -1.0
     assert np.linalg.norm(w.result.full) < 0.3            # near the minimum the full gradient is small
     assert w.result.noise[1] > 5 * np.linalg.norm(w.result.full)
+
+
+# ---------------------------------------------------------------------------
+# Issue 13: which learning rates diverge, judged by the loss
+# ---------------------------------------------------------------------------
+
+
+def test_full_batch_limit_and_which_batch_sizes_diverge(line_data):
+    x, y = line_data
+    limit = mb.full_batch_lr_limit(x)
+    assert abs(limit - 0.99) < 0.005                           # "2/λmax ≈ 0.99"
+    sweep = mb.stability_sweep(x, y, batch_sizes=(1, 8, 64, 256), epochs=4, seed=0)
+    above = sweep.lrs > 1.04
+    for batch_size in (1, 8, 64, 256):
+        assert sweep.diverged[batch_size][above].all()       # no batch size survives beyond the limit
+        assert sweep.smallest_diverging_lr(batch_size) <= 1.05
+    assert sweep.smallest_diverging_lr(1) == 0.8               # "batch 1 already diverges at η = 0.8"
+    assert not sweep.diverged[1][sweep.lrs == 0.7].any()      # "at 0.7 it survives"
+    assert sweep.final_loss[1][sweep.lrs == 0.7][0] > 5       # "... but ends far from the minimum"
+    for batch_size in (8, 64, 256):
+        assert not sweep.diverged[batch_size][sweep.lrs < 0.95].any()
+    # just above the limit the full batch diverges too slowly for 4 updates to show it, but it does diverge
+    assert not mb.minibatch_gd(x, y, batch_size=256, lr=1.0, epochs=4, seed=0).diverged
+    assert mb.minibatch_gd(x, y, batch_size=256, lr=1.0, epochs=40, seed=0).diverged
+
+
+def test_a_large_batch_diverging_in_few_updates_is_flagged_by_its_loss(line_data):
+    x, y = line_data
+    run = mb.minibatch_gd(x, y, batch_size=256, lr=1.5, epochs=4, seed=0)
+    assert run.updates == 4 and run.diverged_at is None      # never reached the blow-up threshold ...
+    assert run.diverged                                       # ... but flagged by its loss
+    assert 1800 < run.loss[-1] < 1900 and abs(run.loss[0] - 13.35) < 0.01   # "from 13 to about 1,860"
+    assert "diverging" in run.summary() and "1,86" in run.summary()
+    two_epochs = mb.minibatch_gd(x, y, batch_size=256, lr=1.5, epochs=2, seed=0)
+    assert two_epochs.diverged and 100 < two_epochs.loss[-1] < 120   # the explorer's default 2 epochs: "about 110"
+    small = mb.minibatch_gd(x, y, batch_size=8, lr=1.5, epochs=2, seed=0)
+    assert small.diverged_at is not None and small.diverged_at <= 32  # blows up within the first epoch
+    ok = mb.minibatch_gd(x, y, batch_size=8, lr=0.1, epochs=2, seed=0)
+    assert not ok.diverged
+
+
+def test_best_loss_is_the_least_squares_loss(line_data):
+    x, y = line_data
+    w, b = mb.least_squares_line(x, y)
+    assert round(mb.line_mse(x, y, w, b), 3) == 0.255          # "the best possible 0.255"
+
+
+def test_batches_toggle_is_wide_enough_for_its_labels(line_data):
+    x, y = line_data
+    w = mb.minibatch_explorer(x, y)
+    toggle = {c.description: c for c in w.kwargs_widgets}["batches"]
+    assert toggle.style.button_width == "190px"
+
+
+def test_what_keras_prints_is_batches_per_epoch():
+    assert mb.iterations_per_epoch(60_000, 32) == 1875       # "1875/1875"
+    assert mb.iterations_per_epoch(10_000, 32) == 313        # "313/313", the last batch has 16 images
+    assert 10_000 - 312 * 32 == 16
+    assert {n for n in range(1, 300) if mb.iterations_per_epoch(n, 32) == 5} == set(range(129, 161))

@@ -74,6 +74,8 @@ def test_q3_returning_corrected_moments_is_wrong():
 
     result = ex.q3.evaluate(returns_hats)
     assert result.status == "incorrect" and "new_m" in result.message
+    assert "bias-corrected moments" in result.diagnosis          # names the slip, not "a constant factor"
+    assert "constant factor" not in result.message and "times 10" not in result.message
 
 
 def test_q3_reference_is_the_engines_adam_over_many_steps():
@@ -229,3 +231,94 @@ def test_bias_correction_explorer():
     controls["gradients"].value = "noisy"
     corrected, uncorrected = w.result
     assert not np.allclose(np.abs(corrected.step), 1e-3)
+
+
+# ---------------------------------------------------------------------------
+# Issue 13: Adagrad, RMSProp's first steps, the uncorrected-Adam curve, the tilted bowl
+# ---------------------------------------------------------------------------
+
+
+def test_adagrad_steps_shrink_like_one_over_sqrt_t_and_rmsprop_starts_at_ten_eta():
+    steady = np.ones(10_000)
+    adagrad = op.step_sizes("adagrad", steady, lr=0.1)
+    assert np.allclose(adagrad[[0, 99, 9999]], [0.1, 0.01, 0.001], rtol=1e-5)   # "a tenth ... a hundredth"
+    rmsprop = op.step_sizes("rmsprop", steady, lr=0.1, alpha=0.99)
+    assert np.isclose(rmsprop[0], 1.0, rtol=1e-6)             # η / √(1 − α) = 10 η: "a step of 1.0"
+    assert np.isclose(rmsprop[9] / 0.1, 3.2, atol=0.05)        # "3.2 at t = 10"
+    assert np.isclose(rmsprop[99] / 0.1, 1.26, atol=0.01)      # "1.26 at t = 100"
+    assert np.isclose(rmsprop[-1], 0.1, rtol=1e-4)             # settles at η
+
+
+def test_uncorrected_adam_is_a_curve_not_one_factor():
+    t = np.arange(1, 5001)
+    ratio = op.uncorrected_adam_ratio(t)
+    assert np.isclose(ratio[0], 3.16, atol=0.005)
+    assert int(np.argmax(ratio)) + 1 == 12 and np.isclose(ratio.max(), 6.6, atol=0.05)
+    assert np.isclose(ratio[999], 1.26, atol=0.005)
+    # the same ratio from the hand-written Adam, with and without correction
+    grads = np.ones(20)
+    corrected = op.adam_first_steps(grads, lr=0.01, bias_correction=True).step
+    uncorrected = op.adam_first_steps(grads, lr=0.01, bias_correction=False).step
+    assert np.allclose(np.abs(uncorrected) / np.abs(corrected), ratio[:20], rtol=1e-5)
+
+
+def test_eta_is_an_upper_bound_on_adams_step():
+    assert np.isclose(op.adam_mean_step(1.0, 0.0), 1.0, atol=1e-6)
+    assert np.isclose(op.adam_mean_step(1.0, 1.0), 0.70, atol=0.01)
+    assert np.isclose(op.adam_mean_step(0.1, 1.0), 0.20, atol=0.01)
+
+
+def test_gd_and_momentum_are_rotation_invariant_and_per_coordinate_methods_are_not():
+    tilt = op.rotation_comparison(angle_degrees=45, steps=60)
+    angle = np.radians(45)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    for label in ("GD", "momentum"):
+        aligned, tilted = tilt[label]
+        assert np.allclose(tilted.points, aligned.points @ rotation.T, atol=1e-9)
+        assert np.allclose(tilted.values, aligned.values, rtol=1e-9, atol=1e-15)
+    finals = {label: (tilt[label][0].values[-1], tilt[label][1].values[-1]) for label in op.ROTATION_OPTIMIZERS}
+    assert finals["RMSProp"][0] < 1e-9 and 0.04 < finals["RMSProp"][1] < 0.08      # 4e-10 -> 0.06
+    assert finals["Adagrad"][0] < 1e-7 and 0.08 < finals["Adagrad"][1] < 0.15      # 1e-8 -> 0.1
+    assert 0.02 < finals["Adam"][0] < 0.04 and 0.3 < finals["Adam"][1] < 0.5       # 0.03 -> 0.4
+    import matplotlib.pyplot as plt
+    axes = op.plot_rotation_comparison(tilt)
+    assert len(axes) == 2 and len(axes[0]) == 5
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def wine():
+    from course_lib import data
+
+    X, y, _ = data.load_red_wine()
+    X_train, X_val, y_train, y_val = data.train_val_split(X, y, val_fraction=0.2, seed=0)
+    X_train, scaler = data.standardize(X_train)
+    X_val = scaler.transform(X_val)
+    return (X_train.astype(np.float32), y_train.astype(np.float32).reshape(-1, 1),
+            X_val.astype(np.float32), y_val.astype(np.float32).reshape(-1, 1))
+
+
+def _wine_model():
+    return nn.Sequential(nn.Linear(11, 512, seed=0), nn.ReLU(), nn.Linear(512, 512, seed=1), nn.ReLU(),
+                         nn.Linear(512, 512, seed=2), nn.ReLU(), nn.Linear(512, 1, seed=3))
+
+
+def test_early_stopping_on_the_wine_network_as_the_lesson_says(wine):
+    from course_lib.training import EarlyStopping
+
+    X_train, y_train, X_val, y_val = wine
+    results = {}
+    for patience in (5, 10):
+        model = _wine_model()
+        model.compile(optimizer="adam", loss="mae")
+        stopper = EarlyStopping(patience=patience)
+        history = model.fit(X_train, y_train, batch_size=64, epochs=100, validation_data=(X_val, y_val),
+                            seed=0, verbose=0, callbacks=[stopper])
+        assert 0 < stopper.stopped_epoch == len(history.history["loss"]) < 100
+        assert stopper.stopped_epoch - stopper.best_epoch == patience
+        assert np.isclose(model.evaluate(X_val, y_val, verbose=0)["loss"], stopper.best_value, rtol=1e-5)
+        results[patience] = stopper
+    # "with a patience of 5 this run would have stopped after epoch 17 and kept epoch 12 (0.514)"
+    assert (results[5].stopped_epoch, results[5].best_epoch) == (17, 12)
+    assert round(results[5].best_value, 3) == 0.514
+    assert results[10].best_value < results[5].best_value < 0.64     # and both beat the median baseline

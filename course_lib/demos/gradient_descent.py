@@ -218,15 +218,16 @@ def plot_learning_rates(start, rates, steps):
 
     ``rates`` maps a label ("too small", ...) to a learning rate. Returns ``(fig, paths)``.
     """
-    fig, axes = plt.subplots(2, len(rates), figsize=(3.8 * len(rates), 6), sharey="row")
+    fig, axes = plt.subplots(2, len(rates), figsize=(4.6 * len(rates), 7), sharey="row")
     paths = {}
     for column, (label, lr) in enumerate(rates.items()):
         path = cubic_path(start, lr, steps)
         paths[label] = path
         top, bottom = axes[0, column], axes[1, column]
         draw_path_1d(top, cubic, path, xlim=(-1.0, 2.5), ylim=(-2.0, 4.0))
-        top.set_title(f"{label}: η = {lr}", fontsize=10)
+        top.set_title(f"{label}: η = {lr}", fontsize=13)
         top.set_xlabel("x")
+        top.xaxis.set_major_locator(plt.MaxNLocator(5))   # few ticks: neighbouring labels never collide
         t = np.arange(len(path.xs))
         bottom.axhline(4 / 3, color="k", ls="--", lw=1, label="minimum x = 4/3")
         bottom.plot(t, np.clip(path.xs, -1.5, 2.5), "o-", color="C1", ms=3, lw=1)
@@ -236,6 +237,7 @@ def plot_learning_rates(start, rates, steps):
         bottom.set_xlim(-0.5, steps + 0.5)
         bottom.set_ylim(-1.5, 2.5)
         bottom.set_xlabel("step t")
+        bottom.xaxis.set_major_locator(plt.MaxNLocator(5, integer=True))
         bottom.grid(alpha=0.3)
     axes[0, 0].set_ylabel("f(x)")
     axes[1, 0].set_ylabel("x_t")
@@ -409,8 +411,9 @@ def plot_regression_path(X, y, path, feature_names=("x1", "x2"), ax=None, window
     ax.plot(P[0, 0], P[0, 1], "s", color="C3", ms=7, label="start")
     ax.plot(star[0], star[1], "k*", ms=13, label="closed form (lstsq)")
     if not inside.all():
-        ax.text(0.02, 0.02, "part of the path ran far off the plot", transform=ax.transAxes,
-                color="C3", fontsize=8)
+        # below the axes (under the x label), not on the contours
+        ax.annotate("part of the path ran far off the plot", xy=(0.0, 0.0), xycoords="axes fraction",
+                    xytext=(0, -34), textcoords="offset points", va="top", color="C3", fontsize=9)
     ax.set_xlim(window[0], window[1])
     ax.set_ylim(window[2], window[3])
     ax.set_xlabel(f"w1 ({feature_names[0]})")

@@ -21,7 +21,8 @@ import numpy as np
 
 from course_lib.data import DataLoader
 
-# A loss above this (or NaN / inf) counts as "diverged": the run stops there.
+# A loss above this (or NaN / inf) stops the run, to keep the numbers finite. A run is *diverging*
+# as soon as its loss ends above where it started (``MinibatchRun.diverged``), however few updates it made.
 DIVERGED_LOSS = 1e6
 
 
@@ -112,7 +113,11 @@ class MinibatchRun:
     start), ``loss[k]`` the full-data MSE there and ``examples_seen[k]`` the
     number of example-gradients computed so far. ``batches[k]`` is the batch
     used by update ``k + 1``. ``diverged_at`` is the update after which the
-    loss blew up (the run stopped there), or None.
+    loss passed ``DIVERGED_LOSS`` (the run stopped there), or None.
+    ``diverged`` is judged by the loss, not by the number of updates: True
+    when the run stopped there, or when its last loss is above its first
+    (four updates of batch 256 at η = 1.5 take the loss from 13 to about
+    1,860: diverging, even though it never reached ``DIVERGED_LOSS``).
     """
 
     batch_size: int
@@ -136,9 +141,20 @@ class MinibatchRun:
         """``epoch[k]``: the (fractional) number of passes over the data after ``k`` updates."""
         return self.examples_seen / self.n_examples
 
+    @property
+    def diverged(self):
+        """True when the loss blew up, or ended above where it started."""
+        last = self.loss[-1]
+        return self.diverged_at is not None or not np.isfinite(last) or last > self.loss[0]
+
     def summary(self):
-        state = (f"diverged after {self.diverged_at} updates" if self.diverged_at is not None
-                 else f"final loss {self.loss[-1]:.4f}")
+        if self.diverged_at is not None:
+            state = f"diverged after {self.diverged_at} updates"
+        elif self.diverged:
+            state = (f"diverging: the loss rose from {self.loss[0]:,.4g} to {self.loss[-1]:,.4g} "
+                     f"in {self.updates} updates")
+        else:
+            state = f"final loss {self.loss[-1]:.4f}"
         return (f"batch size {self.batch_size}, lr {self.lr:g}, {self.scheme}: "
                 f"{self.updates} updates, {int(self.examples_seen[-1])} examples seen, {state}")
 
@@ -181,6 +197,78 @@ def batch_size_sweep(x, y, batch_sizes=(1, 8, 64, 256), lr=0.1, epochs=4, seed=0
     """One ``minibatch_gd`` run per batch size, same lr, epochs and seed: ``{batch_size: run}``."""
     return {int(bs): minibatch_gd(x, y, batch_size=bs, lr=lr, epochs=epochs, seed=seed)
             for bs in batch_sizes}
+
+
+def full_batch_lr_limit(x):
+    """The largest stable learning rate of full-batch gradient descent on the line's MSE: 2 / λmax.
+
+    The MSE is a quadratic in (w, b) with the constant Hessian
+    ``H = 2 [[mean(x²), mean(x)], [mean(x), 1]]``; gradient descent converges
+    exactly when η < 2 / λmax(H). For lesson 4's data that is about 0.99.
+    """
+    x = np.asarray(x, dtype=float)
+    hessian = 2 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])
+    return float(2 / np.linalg.eigvalsh(hessian).max())
+
+
+@dataclass
+class StabilitySweep:
+    """Final losses of mini-batch GD over a grid of learning rates, one row per batch size.
+
+    ``final_loss[B][i]`` is the full-data loss after ``epochs`` epochs with
+    batch size B and learning rate ``lrs[i]`` (inf if the run blew up);
+    ``diverged[B][i]`` says whether that run diverged (``MinibatchRun.diverged``);
+    ``start_loss`` is the loss at the common starting point.
+    """
+
+    lrs: np.ndarray
+    epochs: int
+    start_loss: float
+    final_loss: dict
+    diverged: dict
+
+    def smallest_diverging_lr(self, batch_size):
+        """The smallest learning rate of the grid at which batch size ``batch_size`` diverged (None if none)."""
+        hits = np.flatnonzero(self.diverged[batch_size])
+        return float(self.lrs[hits[0]]) if hits.size else None
+
+
+def stability_sweep(x, y, batch_sizes=(1, 8, 64, 256), lrs=None, epochs=4, seed=0):
+    """Run ``minibatch_gd`` for every batch size and learning rate; returns a ``StabilitySweep``."""
+    lrs = np.round(np.arange(0.5, 1.61, 0.05), 2) if lrs is None else np.asarray(lrs, dtype=float)
+    final, diverged, start = {}, {}, None
+    for bs in batch_sizes:
+        runs = [minibatch_gd(x, y, batch_size=bs, lr=lr, epochs=epochs, seed=seed) for lr in lrs]
+        start = runs[0].loss[0]
+        final[int(bs)] = np.array([r.loss[-1] if r.diverged_at is None else np.inf for r in runs])
+        diverged[int(bs)] = np.array([r.diverged for r in runs])
+    return StabilitySweep(lrs=lrs, epochs=int(epochs), start_loss=float(start), final_loss=final,
+                          diverged=diverged)
+
+
+def plot_stability(sweep, limit, ax=None):
+    """Final loss against η for each batch size (log scale), with the full-batch limit 2/λmax."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    ceiling = DIVERGED_LOSS * 3
+    for i, (bs, final) in enumerate(sorted(sweep.final_loss.items())):
+        shown = np.where(np.isfinite(final), final, ceiling)
+        ax.plot(sweep.lrs, shown, "o-", color=f"C{i}", ms=4, label=f"batch size {bs}")
+    ax.axhline(sweep.start_loss, color="0.4", ls="--", lw=1)
+    ax.text(sweep.lrs[0], sweep.start_loss * 1.6, f"starting loss {sweep.start_loss:.3g}: above it, diverging",
+            color="0.3", fontsize=9)
+    ax.axvline(limit, color="red", ls=":", lw=1.5)
+    ax.text(limit, 0.13, f"  full-batch limit 2/λmax = {limit:.2f}", color="red", fontsize=9, va="bottom")
+    ax.set_yscale("log")
+    ax.set_ylim(0.1, ceiling * 3)
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel(f"full-data loss after {sweep.epochs} epochs")
+    ax.set_title("which learning rates diverge? (top row: the run blew up)")
+    ax.legend(loc="upper left", fontsize=9)
+    ax.grid(alpha=0.3)
+    return ax
 
 
 # ---------------------------------------------------------------------------
@@ -270,9 +358,10 @@ def draw_fit_frame(run, x, y, k, axes):
                     label=f"line after update {k}: w={run.w[k]:.2f}, b={run.b[k]:.2f}")
     ax_fit.set_xlim(-1.1, 1.1)
     ax_fit.set_ylim(*ylim)
-    if run.diverged_at is not None and k == run.updates:
-        ax_fit.text(0.98, 0.04, "diverged: the line has left the plot", color="red",
-                    transform=ax_fit.transAxes, ha="right")
+    if run.diverged and k == run.updates:
+        ax_fit.text(0.98, 0.04, "diverging: the loss ended above where it started", color="red",
+                    transform=ax_fit.transAxes, ha="right",
+                    bbox=dict(facecolor="white", edgecolor="none", alpha=0.85))
     ax_fit.set_xlabel("x")
     ax_fit.set_ylabel("y")
     ax_fit.set_title(f"update {k} of {run.updates}  ·  epoch {run.epoch[k]:.2f}")
@@ -291,7 +380,7 @@ def draw_fit_frame(run, x, y, k, axes):
 
 def _mark_divergence(ax, run, xs):
     """Put a red cross and a note where a run diverged; keep the y-axis finite."""
-    if run.diverged_at is None:
+    if not run.diverged:
         return
     finite = np.isfinite(run.loss)
     positive = run.loss[finite & (run.loss > 0)]
@@ -299,7 +388,9 @@ def _mark_divergence(ax, run, xs):
     hi = min(float(positive.max()) if positive.size else 1.0, DIVERGED_LOSS * 10)
     last = xs[np.flatnonzero(finite)[-1]] if finite.any() else xs[0]
     ax.plot([last], [hi], "x", color="red", ms=12, mew=3)
-    ax.annotate(f"diverged after {run.diverged_at} updates", (last, hi), color="red",
+    note = (f"diverged after {run.diverged_at} updates" if run.diverged_at is not None
+            else f"diverging: loss {run.loss[0]:,.3g} → {run.loss[-1]:,.3g}")
+    ax.annotate(note, (last, hi), color="red",
                 xytext=(-10, -15), textcoords="offset points", ha="right", fontsize=9)
     ax.set_ylim(lo * 0.5, hi * 3)
 
@@ -322,7 +413,7 @@ def plot_sweep(runs, axes=None):
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
     ax_u, ax_e = axes
     for i, (bs, run) in enumerate(sorted(runs.items())):
-        label = f"batch size {bs}" + (" (diverged)" if run.diverged_at is not None else "")
+        label = f"batch size {bs}" + (" (diverged)" if run.diverged else "")
         updates = np.arange(run.updates + 1)
         ax_u.plot(updates + 1, run.loss, color=f"C{i}", label=label)
         ax_e.plot(run.examples_seen + 1, run.loss, color=f"C{i}", label=label)
@@ -437,7 +528,8 @@ def minibatch_explorer(x, y, seed=0):
                                   description="lr η", readout_format=".3g"),
         scheme=widgets.ToggleButtons(options=[("shuffled passes", "shuffle"),
                                               ("random, with replacement", "random")],
-                                     value="shuffle", description="batches"),
+                                     value="shuffle", description="batches",
+                                     style={"button_width": "190px"}),
         epochs=widgets.IntSlider(value=2, min=1, max=10, description="epochs"),
     )
 

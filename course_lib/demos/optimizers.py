@@ -312,6 +312,118 @@ def plot_adam_steps(grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, ax=None):
 
 
 # ---------------------------------------------------------------------------
+# Step sizes: Adagrad, RMSProp, Adam without correction, Adam on noisy gradients
+# ---------------------------------------------------------------------------
+
+def step_sizes(name, grads, **options):
+    """|step| of ``optim.get(name)`` on one coordinate fed the gradients ``grads`` (1-D), step by step.
+
+    Runs the real optimizer on a one-element ``nn.Parameter``; ``options`` go to
+    the optimizer (``lr=...``, ``alpha=...``). Returns an array of ``len(grads)`` step lengths.
+    """
+    theta = nn.Parameter(np.zeros(1))
+    optimizer = optim.get(name, [theta], **options)
+    sizes = []
+    for g in np.asarray(grads, dtype=float):
+        optimizer.zero_grad()
+        theta.grad[...] = g
+        before = theta.data.copy()
+        optimizer.step()
+        sizes.append(abs(float(theta.data[0] - before[0])))
+    return np.array(sizes)
+
+
+def uncorrected_adam_ratio(t, betas=(0.9, 0.999)):
+    """How many times larger Adam's step is *without* bias correction, for a constant gradient.
+
+    Without correction the step is η m_t / √v_t with m_t = (1 − β1^t) g and
+    v_t = (1 − β2^t) g²; with it, exactly η. The ratio is
+    (1 − β1^t) / √(1 − β2^t): 3.16 at t = 1, largest (6.57) at t = 12, 1.26 at t = 1000
+    for the default betas. ``t`` counts from 1 and may be an array.
+    """
+    beta1, beta2 = betas
+    t = np.asarray(t, dtype=float)
+    return (1 - beta1 ** t) / np.sqrt(1 - beta2 ** t)
+
+
+def adam_mean_step(mean, noise, steps=2000, lr=1.0, seed=0):
+    """Adam's average |step| / η on one coordinate with gradients ``mean + noise · N(0, 1)``.
+
+    Shows that η is an upper bound on Adam's typical step rather than its length:
+    with a steady gradient (noise 0) the steps are η; the noisier the gradient,
+    the smaller they are, because m̂ averages the noise away and √v̂ does not.
+    """
+    rng = np.random.default_rng(seed)
+    grads = mean + noise * rng.normal(size=steps)
+    return float(np.mean(step_sizes("adam", grads, lr=lr)) / lr)
+
+
+# ---------------------------------------------------------------------------
+# The tilted bowl: which optimizers care about the coordinate axes?
+# ---------------------------------------------------------------------------
+
+# Settings for the five optimizers on the bowl (aligned or tilted), as in the race.
+ROTATION_OPTIMIZERS = {
+    "GD": ("sgd", dict(lr=0.07), "C0"),
+    "momentum": ("sgd", dict(lr=0.02, momentum=0.8), "C1"),
+    "Adagrad": ("adagrad", dict(lr=1.0), "C4"),
+    "RMSProp": ("rmsprop", dict(lr=0.1, alpha=0.99), "C2"),
+    "Adam": ("adam", dict(lr=0.2), "C3"),
+}
+
+
+def tilted_bowl(condition_number=25.0, angle_degrees=45.0):
+    """The bowl of ``ill_conditioned_bowl``, turned by ``angle_degrees``, with its start turned too.
+
+    Turning the whole problem changes nothing but the coordinate axes: an
+    optimizer that does not care about the axes follows the turned path.
+    """
+    angle = np.radians(angle_degrees)
+    bowl = functions.QuadraticBowl(condition_number=condition_number, angle=angle)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return Surface(name=f"bowl tilted by {angle_degrees:g}°", value=bowl.value, gradient=bowl.gradient,
+                   minimum=np.zeros(2), start=rotation @ ill_conditioned_bowl(condition_number).start,
+                   xlim=(-5.0, 5.0), ylim=(-4.0, 4.0))
+
+
+def rotation_comparison(angle_degrees=45.0, steps=60, condition_number=25.0):
+    """``{label: (aligned Path, tilted Path)}`` for the optimizers of ``ROTATION_OPTIMIZERS``.
+
+    The key ``"surfaces"`` holds the two surfaces. For GD and momentum the
+    tilted path is the aligned one turned (same f at every step); for the
+    per-coordinate methods it is not.
+    """
+    aligned = ill_conditioned_bowl(condition_number)
+    # log-spaced contour levels: the valley's floor stays visible when the bowl is turned
+    aligned = Surface(**{**aligned.__dict__, "ylim": (-4.0, 4.0), "log_levels": True})
+    tilted = tilted_bowl(condition_number, angle_degrees)
+    tilted.log_levels = True
+    result = {"surfaces": (aligned, tilted)}
+    for label, (name, options, _) in ROTATION_OPTIMIZERS.items():
+        result[label] = tuple(optimizer_path(surface, name, steps=steps, label=label, **options)
+                              for surface in (aligned, tilted))
+    return result
+
+
+def plot_rotation_comparison(result, axes=None):
+    """Two rows of contour panels (aligned bowl, tilted bowl), one column per optimizer."""
+    import matplotlib.pyplot as plt
+
+    labels = list(ROTATION_OPTIMIZERS)
+    if axes is None:
+        _, axes = plt.subplots(2, len(labels), figsize=(4 * len(labels), 7.4))
+    for row, surface in enumerate(result["surfaces"]):
+        for column, label in enumerate(labels):
+            ax = axes[row][column]
+            draw_contours(ax, surface)
+            path = result[label][row]
+            draw_path(ax, path, ROTATION_OPTIMIZERS[label][2])
+            ax.set_title(f"{label}, {'aligned' if row == 0 else 'tilted 45°'}\n"
+                         f"f = {path.values[-1]:.2g} after {path.steps} steps", fontsize=10)
+    return axes
+
+
+# ---------------------------------------------------------------------------
 # Widgets
 # ---------------------------------------------------------------------------
 

@@ -112,7 +112,7 @@ def fit_by_hand():
     def update(w, b):
         fit = line_fit(w, b)
         sugars, rating = cereal_sugar_rating()
-        fig, ax = plt.subplots(figsize=(7, 3.8))
+        fig, ax = plt.subplots(figsize=(9, 3.8))
         predicted = w * sugars + b
         ax.vlines(sugars, rating, predicted, color="C3", lw=0.8, alpha=0.6, label="errors ŷ − y")
         ax.plot(sugars, rating, "o", color="C0", ms=4, label="cereals")
@@ -122,8 +122,10 @@ def fit_by_hand():
         ax.set_ylim(0, 110)
         ax.set_xlabel("sugars (g per serving)")
         ax.set_ylabel("rating")
-        ax.legend(fontsize=8, loc="upper right")
+        # the legend sits beside the plot, so it never covers the line (whatever w and b are)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         ax.set_title(wrapped(fit.message), fontsize=9)
+        fig.tight_layout()
         show(fig)
         return fit
 

@@ -16,6 +16,7 @@ Numbers match when ``|got - expected| <= atol + rtol * |expected|`` elementwise
 (NumPy's ``allclose``).
 """
 
+import numbers
 import os
 import sysconfig
 import traceback
@@ -136,6 +137,12 @@ def _as_numeric_array(value):
         array = np.asarray(value)
     except Exception:  # noqa: BLE001 - ragged lists, objects whose __array__ fails, ...
         return None
+    if array.dtype.kind == "O" and array.size and all(
+            isinstance(item, numbers.Number) and not isinstance(item, complex) for item in array.ravel()):
+        try:  # decimal.Decimal, fractions.Fraction, ...: numbers NumPy stores as objects
+            return array.astype(float)
+        except (TypeError, ValueError, OverflowError):
+            return None
     if array.dtype.kind not in "biuf":
         return None
     return array.astype(float)
@@ -222,6 +229,11 @@ def _compare_numbers(expected, got, rtol, atol, where):
     if got is None:
         return Mismatch("wrong type", where, expected, got,
                         f"{_the(where)} is None: did you forget the `return` statement?")
+    if isinstance(got, (bool, np.bool_)) and not isinstance(expected, (bool, np.bool_)):
+        return Mismatch("wrong type", where, expected, got,
+                        f"{_the(where)} is the truth value {bool(got)}, where a number is expected: did you "
+                        "assign a comparison (such as `lr < 2 / curvature`) instead of computing the number itself? "
+                        f"(Python counts {bool(got)} as {int(got)}.)")
     got_array = _as_numeric_array(got)
     if got_array is None:
         wanted = "a number" if expected_array.ndim == 0 else f"an array of shape {expected_array.shape}"
@@ -292,6 +304,9 @@ def generic_diagnosis(mismatch, args=(), rtol=1e-6, atol=1e-8):
     factor = float(np.sum(got * expected) / np.sum(expected * expected))
     if factor == 0 or not np.allclose(got, factor * expected, **tolerance):
         return _step_diagnosis(expected, got, args, tolerance)
+    if np.isclose(factor, 100, rtol=1e-6) and np.all((expected >= 0) & (expected <= 1)):
+        return ("Your result is exactly 100 times the expected one, and the expected value is a fraction "
+                "between 0 and 1: did you return a percentage? Leave out the `* 100`.")
     for n, what in _sizes_in(args):
         if np.isclose(factor, n, rtol=1e-6):
             return (f"Your result is {n} times too large, and {n} is {what}: did you sum where a mean is wanted, "

@@ -25,8 +25,14 @@ a coloured box in JupyterLab, plain text in a terminal (see ``display.py``).
 Comparing answers and recognising common slips is in ``compare.py``.
 """
 
+import contextlib
 import copy
 import inspect
+import io
+import signal
+import sys
+import threading
+import traceback
 import warnings
 
 import numpy as np
@@ -38,6 +44,14 @@ CORRECT = "correct"
 INCORRECT = "incorrect"
 NOT_ATTEMPTED = "not attempted"
 STATUSES = (CORRECT, INCORRECT, NOT_ATTEMPTED)
+
+#: Seconds one call of the learner's code may run before the check stops it (a loop that never ends
+#: must not hang the kernel). Stopping needs POSIX signals and the main thread (JupyterLab's kernel on
+#: Linux and macOS); elsewhere the call runs without a limit.
+TIME_LIMIT = 10.0
+#: What a check shows of the text the learner's code prints: the first lines, then a count of the rest.
+MAX_PRINTED_LINES = 40
+MAX_PRINTED_CHARS = 4000
 
 
 # ---------------------------------------------------------------------------
@@ -57,9 +71,11 @@ class Result:
         reason:    a short code for tests and tools: ``"ok"``, ``"not attempted"``,
                    ``"mistake"``, ``"raised"``, ``"mutated"``, ``"wrong type"``,
                    ``"wrong shape"``, ``"wrong length"``, ``"wrong keys"``,
-                   ``"not finite"``, ``"wrong values"``, ``"checker error"``.
+                   ``"not finite"``, ``"wrong values"``, ``"timeout"``, ``"checker error"``.
         diagnosis: the recognised likely cause (a sentence), or ``None``.
         question:  the question's name.
+        printed:   what the learner's code printed while being checked, cut to
+                   ``MAX_PRINTED_LINES`` lines (``check`` shows it above the result).
     """
 
     def __init__(self, status, summary, details="", reason="", diagnosis=None, question=""):
@@ -71,6 +87,7 @@ class Result:
         self.reason = reason or status
         self.diagnosis = diagnosis
         self.question = question
+        self.printed = ""  # what the learner's code printed during the check (capped), shown before the result
 
     @property
     def correct(self):
@@ -134,14 +151,116 @@ def _safe_copy(value):
         return value
 
 
-def _quietly(function, *args, **kwargs):
-    """Call ``function`` with NumPy warnings silenced; return ``(output, exception)``."""
+class TimeLimitExceeded(BaseException):
+    """Raised inside the learner's code when a call runs longer than ``TIME_LIMIT``.
+
+    A ``BaseException``, so that a learner's ``except Exception:`` cannot swallow it.
+    """
+
+
+def _can_time_limit():
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """Raise ``TimeLimitExceeded`` in the running code after ``seconds`` (no limit if None or unsupported)."""
+    if not seconds or not _can_time_limit():
+        yield
+        return
+
+    def _stop(signum, frame):
+        raise TimeLimitExceeded(seconds)
+
+    previous = signal.signal(signal.SIGALRM, _stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _CappedOutput(io.TextIOBase):
+    """A stand-in for ``sys.stdout`` that keeps the first lines written to it and counts the rest."""
+
+    def __init__(self, max_lines=MAX_PRINTED_LINES, max_chars=MAX_PRINTED_CHARS):
+        super().__init__()
+        self.max_lines, self.max_chars = max_lines, max_chars
+        self.kept, self.kept_chars, self.lines_seen, self.hidden_lines = [], 0, 0, 0
+        self._partial = ""
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        pieces = (self._partial + text).split("\n")
+        self._partial = pieces.pop()
+        for line in pieces:
+            self._keep(line)
+        return len(text)
+
+    def _keep(self, line):
+        self.lines_seen += 1
+        if len(self.kept) < self.max_lines and self.kept_chars + len(line) <= self.max_chars:
+            self.kept.append(line)
+            self.kept_chars += len(line) + 1
+        else:
+            self.hidden_lines += 1
+
+    def text(self):
+        """The kept lines, and a note on how many were hidden."""
+        if self._partial:
+            self._keep(self._partial)
+            self._partial = ""
+        if not self.kept and not self.hidden_lines:
+            return ""
+        lines = list(self.kept)
+        if self.hidden_lines:
+            lines.append(f"... ({self.hidden_lines:,} more printed line{'s' * (self.hidden_lines != 1)} hidden: "
+                         f"the check shows only the first {len(self.kept)}. Remove the print inside a loop, or "
+                         "print only what you need.)")
+        return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _captured_output():
+    """Send ``print`` output (stdout and stderr) to one ``_CappedOutput`` while the check runs."""
+    output = _CappedOutput()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        yield output
+
+
+def _quietly(function, *args, time_limit=None, **kwargs):
+    """Call ``function`` with NumPy warnings silenced; return ``(output, exception)``.
+
+    With ``time_limit`` (seconds), a call still running then is stopped and
+    ``TimeLimitExceeded`` is returned as the exception.
+    """
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return function(*args, **kwargs), None
+            with _time_limit(time_limit):
+                return function(*args, **kwargs), None
+        except TimeLimitExceeded as error:
+            return None, error
         except Exception as error:  # noqa: BLE001 - reported to the learner, never re-raised
             return None, error
+
+
+def _timeout_message(function_name, error, case_text=""):
+    """The message for learner code stopped by the time limit: the likely loop, and that the kernel is fine."""
+    seconds = error.args[0] if error.args else TIME_LIMIT
+    summary = (f"`{function_name}` was still running after {seconds:g} s, so the check stopped it "
+               "(your kernel is fine).")
+    details = [case_text] if case_text else []
+    line = cmp.learner_line(error)
+    if line:
+        details.append(f"It was running {line}")
+    details.append("Likely cause: a loop that never ends, e.g. a `while` whose condition never becomes False "
+                   "(is the variable it tests updated inside the loop?), or a loop over a list that grows.")
+    return summary, "\n".join(details)
 
 
 def _same(a, b, depth=0):
@@ -213,21 +332,27 @@ class Question:
         self.key = name  # the attribute name in its QuestionSet (q1, q2, ...), set by QuestionSet
         self.call_name = name  # how the learner reaches it in a notebook (ex.q1), set by QuestionSet
         self.last_status = None  # the status of the latest check(), for progress()
+        self.time_limit = TIME_LIMIT  # seconds per call of the learner's code (None: no limit)
         self._hints_shown = 0
 
     # -- the pure part ------------------------------------------------------
     def evaluate(self, answer):
-        """Check ``answer`` and return a ``Result``. Never raises, never displays."""
-        try:
-            result = self._evaluate(answer)
-        except Exception as error:  # noqa: BLE001 - a bug in a question must not look like the learner's
-            result = Result(
-                INCORRECT,
-                "The checker could not check this answer (this is a problem in the course, not in your code).",
-                f"{type(error).__name__}: {error}",
-                reason="checker error",
-            )
+        """Check ``answer`` and return a ``Result``. Never raises, never displays.
+
+        What the learner's code prints meanwhile is captured (capped) in ``result.printed``.
+        """
+        with _captured_output() as printed:
+            try:
+                result = self._evaluate(answer)
+            except Exception as error:  # noqa: BLE001 - a bug in a question must not look like the learner's
+                result = Result(
+                    INCORRECT,
+                    "The checker could not check this answer (this is a problem in the course, not in your code).",
+                    f"{type(error).__name__}: {error}",
+                    reason="checker error",
+                )
         result.question = self.name
+        result.printed = printed.text()
         return result
 
     def _evaluate(self, answer):  # pragma: no cover - abstract
@@ -238,6 +363,8 @@ class Question:
         """Check ``answer`` and show the result (correct / incorrect / not attempted)."""
         result = self.evaluate(answer)
         self.last_status = result.status
+        if result.printed:
+            print(result.printed)
         show(result)
 
     def assert_correct(self, answer=...):
@@ -247,6 +374,8 @@ class Question:
         """
         result = self.evaluate(answer)
         self.last_status = result.status
+        if result.printed:
+            print(result.printed)
         show(result)
         if not result.correct:
             raise AssertionError(f"{self.name} is {result.status}: {result.message}")
@@ -381,7 +510,10 @@ class FunctionQuestion(Question):
         """Call the learner's function on a copy of ``args``: ``(output, None)``, or ``(None, Result)`` if it
         is unfinished (NotImplementedError), raised, or changed its inputs."""
         given = _safe_copy(args)
-        got, error = _quietly(answer, *given)
+        got, error = _quietly(answer, *given, time_limit=self.time_limit)
+        if isinstance(error, TimeLimitExceeded):
+            summary, details = _timeout_message(self.name, error, case_text)
+            return None, Result(INCORRECT, summary, details, reason="timeout")
         if isinstance(error, NotImplementedError):
             return None, Result(NOT_ATTEMPTED, f"`{self.name}` still raises NotImplementedError: replace "
                                 "`raise NotImplementedError()` with your code.", reason="not attempted")
@@ -406,7 +538,7 @@ class FunctionQuestion(Question):
         """The Result for a wrong output: a recognised Mistake (matching on *every* case) or a generic slip."""
         outputs = []
         for case in cases:
-            output, error = _quietly(answer, *_safe_copy(case))
+            output, error = _quietly(answer, *_safe_copy(case), time_limit=self.time_limit)
             if error is not None:
                 break
             outputs.append(output)
@@ -448,12 +580,15 @@ class ValueQuestion(Question):
         mistakes: ``Mistake(message, wrong_value_or_predicate)`` objects.
         show_expected: show the expected value when the answer is wrong (off by
             default: for a value question, it *is* the answer).
+        also_accepted: ``[(answer, note), ...]``: other answers that count as
+            correct (a variant spelling), each with a note shown with the verdict.
     """
 
     def __init__(self, name, expected, mistakes=(), hints=(), solution="", rtol=1e-6, atol=1e-8,
-                 show_expected=False):
+                 show_expected=False, also_accepted=()):
         super().__init__(name, hints, solution)
         self.expected = expected
+        self.also_accepted = list(also_accepted)
         self.mistakes = list(mistakes)
         self.rtol = rtol
         self.atol = atol
@@ -468,6 +603,9 @@ class ValueQuestion(Question):
             mismatch = cmp.compare(self.expected, answer, self.rtol, self.atol)
         if mismatch is None:
             return Result(CORRECT, f"`{self.name}` is right.", reason="ok")
+        for accepted, note in self.also_accepted:
+            if cmp.compare(accepted, answer, self.rtol, self.atol) is None:
+                return Result(CORRECT, f"`{self.name}` is right. {note}", reason="ok")
         mistake = self._matching_mistake(answer)
         diagnosis = mistake.message if mistake else _quietly(cmp.generic_diagnosis, mismatch, (), self.rtol,
                                                              self.atol)[0]
@@ -516,6 +654,22 @@ class ValueQuestion(Question):
         return None
 
 
+def _non_finite_model(answer):
+    """For a model with ``named_parameters()`` (a course_lib model): a sentence naming its non-finite
+    parameters, or ``""`` (also for anything that is not such a model)."""
+    named = getattr(answer, "named_parameters", None)
+    if not callable(named):
+        return ""
+    try:
+        bad = [name for name, p in named() if not np.all(np.isfinite(np.asarray(p.data)))]
+    except Exception:  # noqa: BLE001 - not a model after all
+        return ""
+    if not bad:
+        return ""
+    shown = ", ".join(bad[:4]) + (", …" if len(bad) > 4 else "")
+    return f"Parameters with NaN or inf: {shown}."
+
+
 class CustomQuestion(Question):
     """A question decided by a check function, for answers that have no single right value.
 
@@ -538,7 +692,16 @@ class CustomQuestion(Question):
     def _evaluate(self, answer):
         if _is_not_attempted(answer):
             return Result(NOT_ATTEMPTED, f"Build `{self.name}`, then check it with `{self.call_name}.check({self.name})`.")
-        verdict, error = _quietly(self.check_answer, answer)
+        broken = _non_finite_model(answer)
+        if broken:
+            return Result(INCORRECT, f"`{self.name}` has NaN or infinite weights, so it cannot predict anything: "
+                          "its training diverged.", broken + "\nLikely cause: a learning rate too large for this "
+                          "model (or inputs not scaled to [0, 1]). Training longer cannot help: NaN weights stay "
+                          "NaN. Build a fresh model and train it with a smaller learning rate.", reason="not finite")
+        verdict, error = _quietly(self.check_answer, answer, time_limit=self.time_limit)
+        if isinstance(error, TimeLimitExceeded):
+            summary, details = _timeout_message(self.name, error)
+            return Result(INCORRECT, summary, details, reason="timeout")
         if isinstance(error, NotImplementedError):
             return Result(NOT_ATTEMPTED, f"Your code still raises NotImplementedError: replace "
                           "`raise NotImplementedError()` with your code.", reason="not attempted")
@@ -554,6 +717,59 @@ class CustomQuestion(Question):
         if verdict:
             return Result(CORRECT, message or f"`{self.name}` passes.", reason="ok")
         return Result(INCORRECT, message or f"`{self.name}` does not pass yet.", reason="wrong values")
+
+
+# ---------------------------------------------------------------------------
+# An unfinished value exercise: "not attempted" instead of a red traceback
+# ---------------------------------------------------------------------------
+
+
+def not_attempted_cell_feedback():
+    """The ``Feedback`` shown for a cell that still runs ``raise NotImplementedError()`` at its top level."""
+    return Feedback(NOT_ATTEMPTED, "Not attempted",
+                    "This cell still contains `raise NotImplementedError()`: replace that line (and "
+                    "`# YOUR CODE HERE`) with your code, then run the cell again.",
+                    "The other cells of the notebook still run: they use the course's own code.")
+
+
+def _is_raised_at_top_level(tb):
+    """True when the innermost frame of traceback ``tb`` is a notebook cell's own top level."""
+    frames = traceback.extract_tb(tb)
+    return bool(frames) and frames[-1].name == "<module>" and not cmp._is_library_file(frames[-1].filename)
+
+
+def _not_attempted_handler(shell, etype, value, tb, tb_offset=None):
+    """IPython custom exception handler for NotImplementedError (see ``install_not_attempted_handler``)."""
+    if _is_raised_at_top_level(tb):
+        show(not_attempted_cell_feedback())
+        return None
+    # raised deeper (inside a function): the usual traceback
+    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    shell._showtraceback(etype, value, stb)
+    return None
+
+
+def install_not_attempted_handler():
+    """In a Jupyter kernel, show a cell-level ``raise NotImplementedError()`` as "not attempted".
+
+    The generated student notebooks put ``raise NotImplementedError()`` where a value exercise's
+    solution goes (at the top level of the cell, tagged ``raises-exception``). Instead of a red
+    traceback, the learner then sees the same grey "not attempted" box as for a function exercise.
+    The cell still counts as failed for the kernel (*Run All* continues only past cells tagged
+    ``raises-exception``, as before). Does nothing outside IPython, or if another custom handler is set.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    current = tuple(getattr(shell, "custom_exceptions", ()))
+    if current and current != (NotImplementedError,):
+        return False  # somebody else's handler: leave it alone
+    shell.set_custom_exc((NotImplementedError,), _not_attempted_handler)
+    return True
 
 
 # ---------------------------------------------------------------------------
@@ -578,6 +794,7 @@ class QuestionSet:
                 raise TypeError(f"{key} must be a question (FunctionQuestion, ...), not {type(question).__name__}")
             question.key = key
             question.call_name = prefix + key
+        install_not_attempted_handler()
 
     def __getattr__(self, key):
         questions = self.__dict__.get("_questions", {})

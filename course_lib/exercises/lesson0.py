@@ -92,6 +92,8 @@ q2 = FunctionQuestion(
 q3 = ValueQuestion(
     name="learning_rate_korean",
     expected="학습률",
+    also_accepted=[("학습율", "You wrote 학습율; the standard spelling is 학습률: the suffix is written 률 after a "
+                               "consonant (학 ends in ㄱ) and 율 only after a vowel or ㄴ (비율, 환율).")],
     mistakes=[
         Mistake("경사 하강법 is gradient descent, the method; look for the step size.", "경사 하강법"),
         Mistake("손실 함수 is the loss function; look for the step size.", "손실 함수"),

@@ -187,6 +187,13 @@ def _adam_by_hand(param, grad, m, v, t, lr, betas, eps, t_used=None, correct=Tru
     return param - lr * m_hat / denominator, m, v
 
 
+def _adam_returning_corrected_moments(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    """The slip the question warns about: the right step, but m̂ and v̂ returned instead of m and v."""
+    beta1, beta2 = betas
+    new_param, m, v = _adam_by_hand(param, grad, m, v, t, lr, betas, eps)
+    return new_param, m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+
+
 def _q3_cases():
     rng = np.random.default_rng(53)
     return [
@@ -208,6 +215,10 @@ q3 = FunctionQuestion(
     cases=_q3_cases,
     output_names=("new_param", "new_m", "new_v"),
     mistakes=[
+        Mistake("you returned the bias-corrected moments m̂ and v̂; return the moments m and v themselves "
+                "(the step uses m̂ and v̂, but the state kept for the next step is m and v: correcting "
+                "them again next step would divide twice).",
+                _adam_returning_corrected_moments),
         Mistake("the bias correction is off by one: t already counts from 1 (the first step has t = 1), "
                 "so divide by 1 − β1**t and 1 − β2**t, not by 1 − β**(t + 1).",
                 lambda param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8:

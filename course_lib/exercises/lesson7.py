@@ -93,6 +93,9 @@ q2 = FunctionQuestion(
         Mistake("you returned the number of correct predictions; the accuracy is the *fraction*: "
                 "divide by the number of examples (or use np.mean).",
                 lambda logits, labels: int(np.sum(np.argmax(logits, axis=1) == labels))),
+        Mistake("you returned a percentage (0 to 100); the accuracy here is a fraction between 0 and 1: "
+                "leave out the `* 100`.",
+                lambda logits, labels: 100 * float(np.mean(np.argmax(logits, axis=1) == labels))),
         Mistake("that is the error rate (the fraction of wrong predictions); the accuracy is 1 minus it.",
                 lambda logits, labels: float(np.mean(np.argmax(logits, axis=1) != labels))),
         Mistake("you compared the largest *value* with the label; compare the *position* of the largest "
