@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -73,8 +74,12 @@ LEARNER = Environment("learner", ".venv", "requirements.txt", ".")
 INSTRUCTOR = Environment("instructor", ".venv-dev", "requirements-dev.txt", ".[fast]", flag="--instructor")
 
 
+STARTED = time.monotonic()
+
+
 def say(message):
-    print(f"[descent] {message}", flush=True)
+    elapsed = f" {time.monotonic() - STARTED:6.1f}s" if os.environ.get("DESCENT_TIMING") else ""
+    print(f"[descent{elapsed}] {message}", flush=True)
 
 
 def run(command, **kwargs):
@@ -162,9 +167,12 @@ def repair(env, problems):
     damaged = [f"{p['name']}=={p['pinned']}" for p in problems if p["kind"] == "damaged"]
     if damaged:  # files gone while pip's record stays: pip would say "already satisfied"
         pip(env, "--force-reinstall", "--no-deps", *damaged)
+    arguments = []  # one pip run (one resolver, one start-up) for the rest
     if any(p["kind"] != "course_lib" for p in problems):
-        pip(env, "-r", env.requirements)
-    pip(env, "--no-deps", "-e", f"{ROOT}{env.editable[1:]}")
+        arguments += ["-r", env.requirements]
+    if any(p["kind"] == "course_lib" for p in problems):
+        arguments += ["-e", f"{ROOT}{env.editable[1:]}"]
+    pip(env, *arguments)
 
 
 def settings(env):
