@@ -26,6 +26,7 @@ learner's Jupyter server as well). Requests go to 127.0.0.1 only.
 
 import argparse
 import json
+import math
 import os
 import secrets
 import signal
@@ -60,7 +61,7 @@ def percentile(values, fraction):
     values = sorted(values)
     if not values:
         return None
-    rank = max(1, min(len(values), round(fraction * len(values) + 0.5)))
+    rank = max(1, min(len(values), math.ceil(fraction * len(values))))
     return values[rank - 1]
 
 
