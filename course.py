@@ -40,12 +40,16 @@ MINIMUM_PYTHON = (3, 11)
 class Environment:
     """One virtual environment of the course: where it lives and what it must hold."""
 
-    def __init__(self, kind, folder, requirements, editable, flag=""):
+    def __init__(self, kind, folder, requirements, editable, flag="", compile_bytecode=True):
         self.kind = kind  # "learner" or "instructor"
         self.venv = ROOT / folder
         self.requirements = ROOT / requirements
         self.editable = editable  # how course_lib itself is installed into it
         self.flag = flag  # what to add to course.py's commands for this environment
+        # pip's bytecode for every module of every package: about a fifth of the install's size and
+        # time. The learner's environment goes without (Python compiles what the lessons import, once,
+        # on first use); the instructor's keeps it (a class server starts thirty servers at once).
+        self.compile_bytecode = compile_bytecode
 
     @property
     def bin(self):
@@ -70,7 +74,7 @@ class Environment:
         return f"python3 course.py {name}{(' ' + self.flag) if self.flag else ''}"
 
 
-LEARNER = Environment("learner", ".venv", "requirements.txt", ".")
+LEARNER = Environment("learner", ".venv", "requirements.txt", ".", compile_bytecode=False)
 INSTRUCTOR = Environment("instructor", ".venv-dev", "requirements-dev.txt", ".[fast]", flag="--instructor")
 
 
@@ -127,9 +131,8 @@ def describe(problem):
 
 
 def pip(env, *arguments):
-    # --no-compile: no bytecode for all of every package up front (about a fifth of the install's
-    # size and time); Python compiles what the lessons import, once, on first use.
-    return run([env.python, "-m", "pip", "install", "--quiet", "--no-compile", *arguments], env=child_env(env))
+    options = [] if env.compile_bytecode else ["--no-compile"]
+    return run([env.python, "-m", "pip", "install", "--quiet", *options, *arguments], env=child_env(env))
 
 
 def ensure(env):

@@ -112,6 +112,12 @@ def main(argv=None):
     if not Path(arguments.learner_python).exists():
         sys.exit(f"The learners' Python {arguments.learner_python} does not exist: run python3 course.py setup")
     proxy = proxy_command(state)
+    # The learner's environment is installed without bytecode (smaller, faster for a laptop); on a
+    # server thirty kernels would each compile numpy and matplotlib at the same first start.
+    print("[descent] compiling the learner environment's bytecode (once; seconds when done before)", flush=True)
+    venv_lib = Path(arguments.learner_python).parent.parent / "lib"
+    subprocess.call([arguments.learner_python, "-m", "compileall", "-q", "-j", "0", str(venv_lib)],
+                    stdout=subprocess.DEVNULL)
     jupyter_path = write_kernel_spec(state, arguments.learner_python)
     password = workshop_password(state, arguments.password)
     learner_config = Path(sys.prefix) / "etc" / "descent-learner"
