@@ -29,6 +29,7 @@ import json
 import math
 import os
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -291,6 +292,7 @@ def parse(argv):
     parser.add_argument("--concurrent-spawns", type=int, default=None,
                         help="the hub's concurrent-spawn limit (default: the configuration's)")
     parser.add_argument("--out", help="write the figures to this JSON file")
+    parser.add_argument("--learner-python", help="the Python of the learners' kernels (default: .venv's)")
     return parser.parse_args(argv)
 
 
@@ -388,6 +390,8 @@ def main(argv=None):
                "--password", password, "--ip", HOST, "--port", str(port), "--state", str(state)]
     if arguments.concurrent_spawns:
         command += ["--concurrent-spawns", str(arguments.concurrent_spawns)]
+    if arguments.learner_python:
+        command += ["--learner-python", arguments.learner_python]
     log_path = state / "hub.log"
     print(f"[loadtest] {arguments.learners} learners, {arguments.notebook}, hub at {base}, log {log_path}", flush=True)
     with open(log_path, "wb") as log:
@@ -412,6 +416,7 @@ def main(argv=None):
         stop(process, sampler)
     figures = summarise(arguments, learners, sampler, time.monotonic() - started)
     figures["hub_log"] = str(log_path)
+    shutil.rmtree(state / "home", ignore_errors=True)  # the learners' copies; the hub's log stays
     print(table(figures), flush=True)
     for row in figures["learners_detail"]:
         if not row["completed"]:
