@@ -140,10 +140,15 @@ def ensure(env):
     if sys.version_info[:2] < MINIMUM_PYTHON:
         sys.exit(f"Descent needs Python 3.11 or newer; this is {sys.version.split()[0]}. "
                  "Run this script with python3.11 (e.g. python3.11 course.py lab).")
-    problems = inspect(env) if env.python.exists() else None
+    works = env.python.exists() and subprocess.call([str(env.python), "-c", "pass"]) == 0
+    problems = inspect(env) if works else None
+    if works and problems is None:
+        sys.exit(f"Could not compare {env.venv}'s packages with {env.requirements.name} (see the message "
+                 f"above). If it persists, delete the folder {env.venv.name}{os.sep} and run "
+                 f"{env.command('setup')}.")
     if problems is None:
         if env.venv.exists():
-            say(f"{env.venv} does not work: creating it again")
+            say(f"{env.venv}'s Python does not run: creating the environment again")
             shutil.rmtree(env.venv)
         say(f"creating the {env.kind}'s environment {env.venv}")
         if run([sys.executable, "-m", "venv", env.venv]) != 0:
