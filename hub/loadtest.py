@@ -166,7 +166,8 @@ class Sampler(threading.Thread):
 # ---------------------------------------------------------------------------------------------
 
 class Learner:
-    def __init__(self, name, base, password, token, notebook, deadline):
+    def __init__(self, name, base, password, token, notebook, deadline, spawn_only=False):
+        self.spawn_only = spawn_only
         self.name = name
         self.base = base
         self.password = password
@@ -183,7 +184,10 @@ class Learner:
         try:
             barrier.wait(timeout=60)
             self.login_and_spawn()
-            self.run_notebook()
+            if self.spawn_only:
+                self.result.update(errors=[], cells_run=0)
+            else:
+                self.run_notebook()
             self.result["completed"] = not self.result.get("errors")
         except Exception as error:  # noqa: BLE001 - recorded, the others go on
             self.result["failure"] = f"{type(error).__name__}: {error}"[:500]
@@ -292,6 +296,8 @@ def parse(argv):
     parser.add_argument("--concurrent-spawns", type=int, default=None,
                         help="the hub's concurrent-spawn limit (default: the configuration's)")
     parser.add_argument("--out", help="write the figures to this JSON file")
+    parser.add_argument("--spawn-only", action="store_true",
+                        help="log in and start the servers, open no notebook (to choose the spawn limit)")
     parser.add_argument("--learner-python", help="the Python of the learners' kernels (default: .venv's)")
     return parser.parse_args(argv)
 
@@ -319,7 +325,13 @@ def stop(process, sampler):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    for pid in sampler.pids:  # only processes this test's hub started (seen by the sampler)
+    for pid in sampler.pids:  # only processes this test's hub started (seen by the sampler) ...
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue  # gone
+        if f"HOME={sampler.state}".encode() not in environ:
+            continue  # ... and still theirs (a pid can be reused)
         try:
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -340,7 +352,8 @@ def summarise(arguments, learners, sampler, wall):
     cpu = [row["cpu_seconds"] for row in rows if row["cpu_seconds"]]
     figures = {
         "learners": arguments.learners,
-        "notebook": arguments.notebook,
+        "notebook": "(none: --spawn-only)" if arguments.spawn_only else arguments.notebook,
+        "concurrent_spawn_limit": arguments.concurrent_spawns or "the configuration's",
         "completed": sum(1 for row in rows if row["completed"]),
         "cores": os.cpu_count(),
         "wall_seconds": round(wall, 1),
@@ -402,7 +415,8 @@ def main(argv=None):
     try:
         wait_for_hub(base, process)
         sampler.start()
-        learners = [Learner(f"learner{n:02d}", base, password, token, arguments.notebook, deadline)
+        learners = [Learner(f"learner{n:02d}", base, password, token, arguments.notebook, deadline,
+                            spawn_only=arguments.spawn_only)
                     for n in range(1, arguments.learners + 1)]
         barrier = threading.Barrier(len(learners))
         threads = [threading.Thread(target=learner.run, args=(barrier,), daemon=True) for learner in learners]
