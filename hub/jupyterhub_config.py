@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("DESCENT_HUB_STATE", ROOT / ".hub"))
 LEARNERS = int(os.environ.get("DESCENT_HUB_LEARNERS", "30"))
 # Measured (hub/loadtest.py, 2 cores): see the README's capacity table.
-CONCURRENT_SPAWNS = int(os.environ.get("DESCENT_HUB_CONCURRENT_SPAWNS", "10"))
-HTTP_TIMEOUT = 120  # seconds for a started server to answer (JupyterHub's default, 30 s, is too short)
-START_TIMEOUT = 120  # seconds for the spawner's start() itself
+CONCURRENT_SPAWNS = int(os.environ.get("DESCENT_HUB_CONCURRENT_SPAWNS", "20"))
+HTTP_TIMEOUT = 180  # seconds for a started server to answer (JupyterHub's default, 30 s, is far too short)
+START_TIMEOUT = 180  # seconds for the spawner's start() itself
 COURSE_FOLDERS = ["notebooks", "homework"]
 LESSON_0 = "/lab/tree/notebooks/00_start_here.ipynb"
 
