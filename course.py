@@ -173,6 +173,7 @@ def ensure(env):
 
 def repair(env, problems):
     damaged = [f"{p['name']}=={p['pinned']}" for p in problems if p["kind"] == "damaged"]
+    damaged += [f"{p['name']}=={p['damaged_version']}" for p in problems if p.get("damaged_version")]
     if damaged:  # files gone while pip's record stays: pip would say "already satisfied"
         pip(env, "--force-reinstall", "--no-deps", *damaged)
     arguments = []  # one pip run (one resolver, one start-up) for the rest

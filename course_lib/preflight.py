@@ -177,7 +177,10 @@ def _dependency_problems(pins):
             else:
                 queue.append(requirement.name)
                 continue
-            problems.append({"name": requirement.name, "pinned": parent, "found": found, "kind": "dependency"})
+            problem = {"name": requirement.name, "pinned": parent, "found": found, "kind": "dependency"}
+            if version is not None and found.endswith("missing"):
+                problem["damaged_version"] = version  # to reinstall as it is (pip calls it satisfied)
+            problems.append(problem)
     return problems
 
 

@@ -140,10 +140,12 @@ def problem(name, kind, pinned="1.0", found=None):
 
 def test_repair_reinstalls_damaged_packages_and_installs_the_rest_in_one_pip_run(course_py):
     env = course_py.LEARNER
+    dependency = dict(problem("pillow", "dependency", "matplotlib", "12.0 is registered but its files are missing"),
+                      damaged_version="12.0")
     course_py.repair(env, [problem("numpy", "damaged", "2.4.6", "2.4.6"), problem("matplotlib", "missing"),
-                           problem("course_lib", "course_lib", None, "not installed")])
+                           problem("course_lib", "course_lib", None, "not installed"), dependency])
     first, second = course_py.calls
-    assert first[-3:] == ["--force-reinstall", "--no-deps", "numpy==2.4.6"]
+    assert first[-4:] == ["--force-reinstall", "--no-deps", "numpy==2.4.6", "pillow==12.0"]
     assert "-r" in second and second[second.index("-r") + 1].endswith("requirements.txt")
     assert "-e" in second and second[second.index("-e") + 1] == str(course_py.ROOT)
     assert "--no-compile" in second  # the learner's environment goes without bytecode
