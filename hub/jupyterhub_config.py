@@ -56,7 +56,7 @@ c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
 c.ConfigurableHTTPProxy.command = [os.environ.get("DESCENT_HUB_PROXY", "configurable-http-proxy")]
 c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
 c.JupyterHub.cleanup_servers = True  # stopping the hub stops the learners' servers
-c.JupyterHub.concurrent_spawn_limit = CONCURRENT_SPAWNS
+c.JupyterHub.concurrent_spawn_limit = max(1, min(CONCURRENT_SPAWNS, LEARNERS))
 c.JupyterHub.active_server_limit = LEARNERS + 1
 
 # -- who logs in -------------------------------------------------------------------------------------
