@@ -55,9 +55,10 @@ def parse(argv):
     return parser.parse_args(argv)
 
 
-def proxy_command(state):
-    """The configurable-http-proxy executable, installed with npm into STATE/node/ if needed."""
-    prefix = Path(state) / "node"
+def proxy_command(prefix=ROOT / ".hub" / "node"):
+    """The configurable-http-proxy executable, installed with npm into .hub/node/ if needed
+    (whatever --state says: one install serves every hub started from this folder)."""
+    prefix = Path(prefix)
     executable = prefix / "node_modules" / ".bin" / "configurable-http-proxy"
     if executable.exists():
         return executable
@@ -111,7 +112,7 @@ def main(argv=None):
     state.mkdir(parents=True, exist_ok=True)
     if not Path(arguments.learner_python).exists():
         sys.exit(f"The learners' Python {arguments.learner_python} does not exist: run python3 course.py setup")
-    proxy = proxy_command(state)
+    proxy = proxy_command()
     # The learner's environment is installed without bytecode (smaller, faster for a laptop); on a
     # server thirty kernels would each compile numpy and matplotlib at the same first start.
     print("[descent] compiling the learner environment's bytecode (once; seconds when done before)", flush=True)
