@@ -13,8 +13,9 @@ It checks, in a few seconds, and prints one PASS / FAIL line per item with
 the fix for each failure:
 
 1. Python is 3.11 or newer;
-2. each package pinned in ``requirements.txt`` is installed at that version
-   (without a requirements.txt: the course's main packages are installed);
+2. each package pinned in ``requirements.txt`` (the learner's environment; an instructor's
+   ``requirements-dev.txt`` with ``--requirements``) is installed at that version, with its
+   files present (without a requirements.txt: the course's main packages are installed);
 3. the ipywidgets front-end extension of JupyterLab
    (``@jupyter-widgets/jupyterlab-manager``) is installed, so sliders show;
 4. every data file is present and matches its checksum in ``data/SHA256SUMS``;
@@ -38,8 +39,12 @@ SETUP_FIX = (
     "run: python3 course.py setup   "
     "(conda / Binder: conda env update -f environment.yml)"
 )
+INSTRUCTOR_SETUP_FIX = (
+    "run: python3 course.py setup --instructor   "
+    "(conda: conda env update -f environment-instructor.yml)"
+)
 # Checked when there is no requirements.txt to read (e.g. course_lib installed without the repository).
-MAIN_PACKAGES = ["numpy", "numba", "matplotlib", "ipywidgets", "jupyterlab", "jupyterlab_widgets", "ipykernel"]
+MAIN_PACKAGES = ["numpy", "matplotlib", "ipywidgets", "jupyterlab", "jupyterlab_widgets", "ipykernel"]
 WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 
 
@@ -89,10 +94,15 @@ def check_python(version_info=None, executable=None):
 
 
 def read_requirements(path):
-    """``{package name: pinned version or None}`` from a requirements file (``name==version`` lines)."""
+    """``{package name: pinned version or None}`` from a requirements file (``name==version`` lines;
+    ``-r other.txt`` includes another file)."""
+    path = Path(path)
     pins = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#")[0].strip()
+        if line.startswith("-r"):
+            pins.update(read_requirements(path.parent / line[2:].strip()))
+            continue
         if not line or line.startswith("-"):
             continue
         if "==" in line:
@@ -111,11 +121,103 @@ def installed_version(package):
         return None
 
 
+def missing_files(package):
+    """The package's own ``__init__.py`` files that pip's record lists but that are gone from disk
+    (a package folder deleted by hand: pip still calls it installed). Empty when all are there."""
+    try:
+        files = importlib.metadata.distribution(package).files or []
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    return [str(f) for f in files
+            if f.name == "__init__.py" and len(f.parts) == 2 and not f.locate().exists()]
+
+
+def package_state(package, pinned):
+    """``(kind, found)`` for one pinned package: kind is None when it is fine, else "missing",
+    "version" (another version is installed) or "damaged" (files missing)."""
+    version = installed_version(package)
+    if version is None:
+        return "missing", None
+    if pinned is not None and version != pinned:
+        return "version", version
+    if missing_files(package):
+        return "damaged", version
+    return None, version
+
+
+def _dependency_problems(pins):
+    """The dependencies (direct and indirect) of the pinned packages that are not installed, or
+    installed at a version their dependent does not accept, or damaged. Needs ``packaging``
+    (JupyterLab brings it); without it, none are looked at."""
+    try:
+        from packaging.requirements import Requirement
+        from packaging.utils import canonicalize_name
+    except ImportError:
+        return []
+    seen = {canonicalize_name(name) for name in pins}
+    queue = [name for name in pins if installed_version(name)]
+    problems = []
+    while queue:
+        parent = queue.pop()
+        for text in importlib.metadata.requires(parent) or []:
+            requirement = Requirement(text)
+            if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            key = canonicalize_name(requirement.name)
+            if key in seen:
+                continue
+            seen.add(key)
+            version = installed_version(requirement.name)
+            if version is None:
+                found = "not installed"
+            elif not requirement.specifier.contains(version, prereleases=True):
+                found = f"{version} is installed (it needs {requirement.specifier})"
+            elif missing_files(requirement.name):
+                found = f"{version} is registered but its files are missing"
+            else:
+                queue.append(requirement.name)
+                continue
+            problem = {"name": requirement.name, "pinned": parent, "found": found, "kind": "dependency"}
+            if version is not None and found.endswith("missing"):
+                problem["damaged_version"] = version  # to reinstall as it is (pip calls it satisfied)
+            problems.append(problem)
+    return problems
+
+
+def inspect_packages(requirements_path, repository=None):
+    """Everything that does not match the pins in ``requirements_path``, as a list of dicts
+    ``{"name", "pinned", "found", "kind"}`` (kind: "missing", "version", "damaged", "dependency",
+    "course_lib"); ``[]`` when all is well. ``course.py`` calls it (with the environment's Python)
+    before every command and reinstalls what it lists.
+    """
+    pins = read_requirements(requirements_path)
+    problems = []
+    for name, pinned in pins.items():
+        kind, found = package_state(name, pinned)
+        if kind:
+            problems.append({"name": name, "pinned": pinned, "found": found, "kind": kind})
+    problems += _dependency_problems(pins)
+    import importlib.util
+
+    repository = Path(repository or REPOSITORY).resolve()
+    spec = importlib.util.find_spec("course_lib")
+    if installed_version("course_lib") is None or spec is None:
+        found = "not installed"
+    elif Path(spec.origin).resolve().parent != repository / "course_lib":
+        found = f"imports from {Path(spec.origin).parent}, not from {repository / 'course_lib'}"
+    else:
+        found = None
+    if found:
+        problems.append({"name": "course_lib", "pinned": None, "found": found, "kind": "course_lib"})
+    return problems
+
+
 def check_packages(requirements_path=None):
-    """Each package pinned in requirements.txt is installed at exactly that version."""
+    """Each package pinned in requirements.txt is installed at exactly that version, files present."""
     if requirements_path is None:
         requirements_path = REPOSITORY / "requirements.txt"
     requirements_path = Path(requirements_path)
+    fix = INSTRUCTOR_SETUP_FIX if requirements_path.name == "requirements-dev.txt" else SETUP_FIX
     if requirements_path.is_file():
         pins = read_requirements(requirements_path)
         source = requirements_path.name
@@ -124,11 +226,14 @@ def check_packages(requirements_path=None):
         source = None
     results = []
     for package, pinned in pins.items():
-        version = installed_version(package)
-        if version is None:
-            results.append(CheckResult(package, False, "not installed", SETUP_FIX))
-        elif pinned is not None and version != pinned:
-            results.append(CheckResult(package, False, f"{version}, but {source} pins {pinned}", SETUP_FIX))
+        kind, version = package_state(package, pinned)
+        if kind == "missing":
+            results.append(CheckResult(package, False, "not installed", fix))
+        elif kind == "version":
+            results.append(CheckResult(package, False, f"{version}, but {source} pins {pinned}", fix))
+        elif kind == "damaged":
+            results.append(CheckResult(package, False, f"{version} is registered, but its files are missing "
+                                                       f"({', '.join(missing_files(package)[:2])})", fix))
         elif source is None:
             results.append(CheckResult(package, True, f"{version} (no requirements.txt found to compare with)"))
         else:
@@ -214,7 +319,7 @@ def check_course_lib(expected_version=None):
     if installed is None:
         return [CheckResult(
             "course_lib", False, f"{version} imported from {location}, but not installed",
-            "run: python3 course.py setup   (or, in the course folder: pip install -e .)",
+            "run: python3 course.py setup   (it installs course_lib from this folder)\nthen restart the kernel",
         )]
     if version != expected:
         return [CheckResult(
@@ -227,14 +332,17 @@ def check_course_lib(expected_version=None):
 
 
 def check_engine(optimizer_name="Adam"):
-    """The engine trains: one optimizer step, which runs a compiled kernel (numba) for real.
+    """The engine trains: one optimizer step, for real.
 
-    The first run on a computer compiles the kernel (about half a second) and
-    keeps it on disk; a broken numba or llvmlite installation shows up here
-    rather than in the middle of lesson 6.
+    With numba installed (the instructor's environment, or ``pip install -e .[fast]``) the step
+    runs the compiled fast path: the first run on a computer compiles it (about half a second)
+    and keeps it on disk, and a broken numba or llvmlite shows up here rather than in lesson 7.
+    Without numba (the learner's environment) it runs the NumPy reference path.
     """
     import time
 
+    numba = installed_version("numba")
+    path = f"compiled fast path, numba {numba}" if numba else "NumPy path; numba, optional, is not installed"
     try:
         import numpy as np
 
@@ -248,15 +356,15 @@ def check_engine(optimizer_name="Adam"):
         seconds = time.perf_counter() - started
     except Exception as error:  # noqa: BLE001 - any failure is what we report
         return [CheckResult(
-            "engine", False, f"an optimizer step failed ({type(error).__name__}: {error})",
-            "run: python3 course.py setup   (it reinstalls numba and llvmlite at the pinned versions)\n"
-            "still failing? pip install --force-reinstall numba llvmlite, then restart the kernel",
+            "engine", False, f"an optimizer step failed ({path}; {type(error).__name__}: {error})",
+            "run: python3 course.py setup   (it reinstalls damaged packages at the pinned versions)\n"
+            "then restart the kernel",
         )]
     if not np.all(np.isfinite(param.data)) or not np.all(param.data != (1.0, -1.0)):
         return [CheckResult("engine", False, f"an optimizer step gave {param.data}, not an update",
                             "please report this to your instructor")]
-    return [CheckResult("engine", True, f"an {optimizer_name} step ran its compiled kernel "
-                                        f"({seconds:.2f} s, compiling included on a first run)")]
+    return [CheckResult("engine", True, f"an {optimizer_name} step ran ({path}; {seconds:.2f} s"
+                                        f"{', compiling included on a first run' if numba else ''})")]
 
 
 def check_jupyterlab_settings(prefix=None):
@@ -313,7 +421,7 @@ def report(results):
         lines += ["  " + line for line in result.lines()]
     failed = [result for result in results if not result.passed]
     if failed:
-        lines.append(f"{len(failed)} of {len(results)} checks FAILED: apply the fixes above, then run this check again.")
+        lines.append(f"{len(failed)} of {len(results)} checks FAILED: apply the fixes above, then run this check again (python3 course.py check).")
     else:
         lines.append(f"All {len(results)} checks passed: you are ready for the course.")
     return "\n".join(lines)
@@ -325,7 +433,8 @@ def main(argv=None):
 
     parser = argparse.ArgumentParser(prog="descent-preflight", description="Check that this computer is ready for the Descent course.")
     parser.add_argument("--data-dir", help="the data folder to check (default: the course's data/)")
-    parser.add_argument("--requirements", help="the requirements file with the pinned versions (default: the course's)")
+    parser.add_argument("--requirements", help="the requirements file with the pinned versions (default: the "
+                                               "course's requirements.txt; instructors: requirements-dev.txt)")
     arguments = parser.parse_args(argv)
     results = run_preflight(data_dir=arguments.data_dir, requirements_path=arguments.requirements)
     return 0 if all(result.passed for result in results) else 1

@@ -117,8 +117,12 @@ class JupyterLabServer:
     ``workdir / "jupyterlab.log"`` and quoted when it fails to start.
     """
 
-    def __init__(self, root, workdir, python=sys.executable, startup_timeout=90, lab_settings=None):
+    def __init__(self, root, workdir, python=sys.executable, startup_timeout=90, lab_settings=None,
+                 config_path=None):
         self.root = Path(root).resolve()
+        # a Jupyter config folder put first on JUPYTER_CONFIG_PATH, e.g. the learner's route
+        # (course_lib.jupyterlab_settings.write_learner_config: no nbgrader)
+        self.config_path = config_path
         # {"@jupyterlab/x-extension:plugin": {...}} (overrides.json's format), on top of
         # LAB_USER_SETTINGS; e.g. the course's own overrides from course.py
         self.lab_settings = dict(lab_settings or {})
@@ -152,6 +156,9 @@ class JupyterLabServer:
         bin_dir = str(Path(self.python).parent)
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
         env.pop("JUPYTER_TOKEN", None)
+        if self.config_path:
+            env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+                filter(None, [str(self.config_path), os.environ.get("JUPYTER_CONFIG_PATH")]))
         env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         env["PYTHONFAULTHANDLER"] = "1"  # a kernel that crashes prints its Python stack to the log
         return env
@@ -412,6 +419,40 @@ _SNAPSHOT_JS = r"""
   return {digest: [...new Set(parts)].sort().join('|'), loading};
 }
 """
+
+
+# Slider latency (LessonRun.slider_latency): the time of the last keydown, the digest of one
+# widget's output, and a wait in the page (no round trip to Python) until that digest changes.
+_KEY_LISTENER_JS = r"""
+() => { if (!window.__descentKeyListener) {
+          window.__descentKeyListener = true;
+          document.addEventListener('keydown', () => { window.__descentKeyDown = performance.now(); }, true);
+        } }
+"""
+_WIDGET_DIGEST_BODY = r"""
+  const hash = s => { let h = 0; for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0; return h; };
+  const root = document.querySelector(`.jp-NotebookPanel:not(.lm-mod-hidden) [data-descent-widget="${n}"]`);
+  const digest = () => {
+    if (!root) return {digest: '', loading: false};
+    const parts = [];
+    root.querySelectorAll('.widget-output, .widget-html-content, .widget-htmlmath-content, img').forEach(e =>
+      parts.push(e.tagName === 'IMG' ? 'img:' + hash(e.src) : e.className.split(' ')[0] + ':' + hash(e.textContent)));
+    return {digest: parts.join('|'), loading: [...root.querySelectorAll('img')].some(i => !i.complete)};
+  };
+"""
+_WIDGET_DIGEST_JS = "n => {" + _WIDGET_DIGEST_BODY + " return digest().digest; }"
+_WAIT_FOR_REDRAW_JS = "async ([n, before, timeout]) => {" + _WIDGET_DIGEST_BODY + r"""
+  const start = window.__descentKeyDown;
+  const deadline = performance.now() + timeout;
+  while (performance.now() < deadline) {
+    const now = digest();
+    // a plot is redrawn when a (new) image is there again, not when the old one is cleared
+    const plot = !before.includes('img:') || now.digest.includes('img:');
+    if (now.digest !== before && !now.loading && plot) return performance.now() - start;
+    await new Promise(r => setTimeout(r, 2));
+  }
+  return null;
+}"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -758,6 +799,15 @@ class LessonRun:
         except Exception:  # noqa: BLE001 - a widget stuck in "Loading widget..." is reported by read()
             pass
 
+    def instructor_tooling(self):
+        """What of nbgrader's JupyterLab extension the page shows (menu, panels): [] when none."""
+        return self.page.evaluate(
+            """() => [...document.querySelectorAll('.lm-MenuBar-item, .lm-TabBar-tab, [id*="nbgrader"], '
+                                                 + '[class*="nbgrader"]')]
+                       .filter(e => /nbgrader|create assignment|formgrader/i.test(
+                                    (e.id || '') + ' ' + (e.className || '') + ' ' + (e.textContent || '')))
+                       .map(e => (e.textContent || e.id || e.className).trim().slice(0, 60))""")
+
     def read(self):
         data = self.page.evaluate(_READ_PAGE_JS, [WIDGET_MIME, list(WIDGET_FAILURE_TEXTS), CONTROL_SELECTOR])
         return PageReport.from_page(self.name, data)
@@ -889,6 +939,57 @@ class LessonRun:
                 return description, attempts + [description + ": output changed"]
             attempts.append(description + f": nothing it drives changed within {timeout} s")
         return None, attempts
+
+    # -- how fast a slider answers -------------------------------------------------------------------
+    def slider_latency(self, presses=8, max_sliders=2, timeout=10.0):
+        """Press arrow keys on sliders and time each press to the redrawn output, in the page.
+
+        For up to `max_sliders` sliders (the first slider of each widget, in page order), `presses`
+        key presses each, alternating right and left (one step each, so the value stays near the
+        lesson's default): the time from the keydown event to the moment the widget's output (a
+        plot's image, loaded, or its text) differs from before the press. Each press waits for the
+        kernel to be idle first, so presses never queue.
+
+        Returns a list of {"slider": label, "key": key, "ms": milliseconds or None (no redraw
+        within `timeout`)}.
+        """
+        self.page.evaluate(_KEY_LISTENER_JS)
+        samples = []
+        widgets = self.page.locator(".jp-NotebookPanel:visible [data-descent-widget]")
+        sliders = 0
+        for w in range(widgets.count()):
+            if sliders >= max_sliders:
+                break
+            handles = widgets.nth(w).locator(".widget-hslider:not(.mod-disabled) .noUi-handle")
+            if not handles.count():
+                continue
+            handle = handles.first
+            number = widgets.nth(w).get_attribute("data-descent-widget")
+            label = f"widget {int(number) + 1}: {self._label_of(handle)}"
+            sliders += 1
+            try:
+                self._stable_box(handle)
+            except Exception:  # noqa: BLE001 - a slider that cannot be scrolled to is skipped
+                continue
+            key = "ArrowRight"
+            for _ in range(presses):
+                self._wait_idle(timeout)
+                before = self.page.evaluate(_WIDGET_DIGEST_JS, number)
+                value = handle.get_attribute("aria-valuenow")
+                handle.press(key)
+                if handle.get_attribute("aria-valuenow") == value:  # at an end: the other way
+                    key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+                    handle.press(key)
+                ms = self.page.evaluate(_WAIT_FOR_REDRAW_JS, [number, before, timeout * 1000])
+                samples.append({"slider": label, "key": key, "ms": None if ms is None else round(ms, 1)})
+                key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+        self._wait_idle(timeout)
+        return samples
+
+    def _wait_idle(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.status()["status"] != "idle":
+            time.sleep(0.02)
 
     # -- the log console ----------------------------------------------------------------------------
     def read_log_console(self):

@@ -14,6 +14,11 @@ student versions) in headless Chromium, runs all cells and checks, per lesson:
   button click) changes the plot or output it drives;
 * JupyterLab did not write to the notebook file.
 
+And it measures, per lesson, how fast the controls answer: arrow-key presses on the sliders, each
+timed in the page from the keydown to the redrawn plot (p50 and p95 in ``report.json`` and in
+``slider_latency.md``; a warning names each lesson whose p95 misses ``SLIDER_P95_TARGET_MS``, and
+a p95 above ``SLIDER_P95_LIMIT_MS``, or most presses redrawing nothing, fails the lesson).
+
 JupyterLab runs with the settings course.py gives learners (its ``LAB_OVERRIDES``), plus, for
 the test only, no autosave (the run must not write into the notebooks).
 
@@ -31,9 +36,11 @@ Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the ``playwright`
 """
 
 import json
+import math
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,9 +72,15 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 RUN_ALL_TIMEOUT = 300  # seconds; a hang guard, far above a lesson's budget (60 s; lesson 7: 120 s)
 RUN_ALL_TIMEOUT_FOR = {"07_fashion_mnist.ipynb": 600}
 CONTROL_TIMEOUT = 30  # seconds for a moved control to redraw what it drives
-RUN_AHEAD = {"07_fashion_mnist.ipynb"}  # runs in a background tab from the first lesson on
+# runs in a background tab from the first lesson on; DESCENT_BROWSER_RUN_AHEAD=0 runs every notebook
+# in its turn (slower, but each lesson's slider latency is then measured without that training beside it)
+RUN_AHEAD = set() if os.environ.get("DESCENT_BROWSER_RUN_AHEAD") == "0" else {"07_fashion_mnist.ipynb"}
 MIN_WIDGETS = 1  # rendered widgets per lesson
 MIN_CONTROLS = 2  # the lesson issues ask for at least two controls per lesson
+SLIDER_P95_TARGET_MS = 100  # key press to redrawn plot, the target (warned about when missed)
+# Beyond this a control is broken, not slow: a failure. Generous, because the test shares two cores
+# with the rest of the suite (and the lesson running ahead); the figures themselves are the report.
+SLIDER_P95_LIMIT_MS = float(os.environ.get("DESCENT_SLIDER_P95_LIMIT_MS", 5000))
 
 
 # --------------------------------------------------------------------------------------------
@@ -123,6 +136,17 @@ def course_lab_settings():
     return LAB_OVERRIDES
 
 
+def learner_config(folder):
+    """The learner's route, as course.py lab and the class server run it: no nbgrader in view
+    (it is installed in the instructor's environment the tests run in). DESCENT_BROWSER_ROUTE=instructor
+    leaves it out (then the test must see nbgrader, which shows that the check looks)."""
+    if os.environ.get("DESCENT_BROWSER_ROUTE") == "instructor":
+        return None
+    from course_lib.jupyterlab_settings import write_learner_config
+
+    return write_learner_config(folder)
+
+
 def _notebooks_in_session(session):
     """Paths of the notebooks the selected tests of this module will open, in run order."""
     order = []
@@ -146,7 +170,9 @@ def lab(tmp_path_factory, request):
     from playwright.sync_api import sync_playwright
 
     started = time.monotonic()
-    server = JupyterLabServer(ROOT, tmp_path_factory.mktemp("jupyterlab"), lab_settings=course_lab_settings())
+    workdir = tmp_path_factory.mktemp("jupyterlab")
+    server = JupyterLabServer(ROOT, workdir, lab_settings=course_lab_settings(),
+                              config_path=learner_config(workdir / "learner-config"))
     server.start()
     try:
         with sync_playwright() as playwright:
@@ -163,12 +189,39 @@ def lab(tmp_path_factory, request):
                 state.results["total seconds (server, browser, all notebooks)"] = round(
                     time.monotonic() - started, 1)
                 (ARTIFACTS / "report.json").write_text(json.dumps(state.results, indent=2))
+                write_latency_table(state.results, ARTIFACTS / "slider_latency.md")
     finally:
         server.stop()
 
 
+def percentile(values, fraction):
+    """Nearest-rank quantile of `values` (None when empty)."""
+    values = sorted(values)
+    if not values:
+        return None
+    return values[max(1, min(len(values), math.ceil(fraction * len(values)))) - 1]
+
+
+def latency_summary(samples):
+    """{"p50", "p95", "max", "presses", "no redraw", "sliders"} of LessonRun.slider_latency's samples."""
+    timed = [s["ms"] for s in samples if s["ms"] is not None]
+    return {"p50": percentile(timed, 0.5), "p95": percentile(timed, 0.95), "max": max(timed, default=None),
+            "presses": len(samples), "no redraw": len(samples) - len(timed),
+            "sliders": sorted({s["slider"] for s in samples})}
+
+
+def write_latency_table(results, path):
+    lines = ["| notebook | presses | p50 ms | p95 ms | max ms | sliders |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for notebook, result in results.items():
+        latency = result.get("slider latency ms") if isinstance(result, dict) else None
+        if latency and latency["presses"]:
+            lines.append(f"| {Path(notebook).name} | {latency['presses']} | {latency['p50']} | {latency['p95']} | "
+                         f"{latency['max']} | {'; '.join(latency['sliders'])} |")
+    path.write_text("\n".join(lines) + "\n")
+
+
 def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_CONTROLS,
-                     screenshot_dir=ARTIFACTS):
+                     screenshot_dir=ARTIFACTS, measure_latency=True):
     """Open, Run All, check, move a control, check again, screenshot: the failures found.
 
     The lessons and the test of the test go through this same function.
@@ -185,12 +238,26 @@ def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_C
             raise
         report = run.read()
         failures = check_all(report, run.notebook, min_widgets=MIN_WIDGETS, min_controls=min_controls)
+        tooling = run.instructor_tooling()
+        if tooling:
+            failures.append(f"{path.name}: the learner's JupyterLab shows instructor tooling: {tooling[:3]}")
         moved, attempts = run.move_a_control(timeout=move_timeout)
         if moved is None:
             tried = "; ".join(attempts) or "no control found"
             failures.append(f"{path.name}: no control, moved as a learner would, changed the plot or "
                             f"output it drives (tried: {tried})")
         after = run.read()  # a callback that failed shows its traceback only now
+        latency = latency_summary(run.slider_latency()) if measure_latency and moved else None
+        if latency and latency["presses"]:
+            if latency["no redraw"] * 2 > latency["presses"]:
+                failures.append(f"{path.name}: {latency['no redraw']} of {latency['presses']} arrow-key presses "
+                                f"on a slider redrew nothing within 10 s ({', '.join(latency['sliders'])})")
+            if latency["p95"] is not None and latency["p95"] > SLIDER_P95_LIMIT_MS:
+                failures.append(f"{path.name}: a slider takes {latency['p95']} ms (p95) from key press to "
+                                f"redrawn plot, over {SLIDER_P95_LIMIT_MS:.0f} ms")
+            elif latency["p95"] is not None and latency["p95"] > SLIDER_P95_TARGET_MS:
+                warnings.warn(f"{path.name}: slider p95 {latency['p95']} ms (p50 {latency['p50']} ms) from key "
+                              f"press to redrawn plot misses the {SLIDER_P95_TARGET_MS} ms target", stacklevel=1)
         for failure in check_no_errors(after, run.notebook) + check_widgets(after, run.notebook):
             if failure not in failures:
                 failures.append(failure)
@@ -205,6 +272,7 @@ def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_C
         "seconds": {k: round(v, 1) for k, v in timings.items()},
         "widgets": [w.controls for w in after.widgets],
         "control moved": moved,
+        "slider latency ms": latency,
         "controls tried": attempts,
         "log console": [(error_name(entry.text) or entry.text.strip())[:200] for entry in log if entry.text.strip()],
         "failures": failures,

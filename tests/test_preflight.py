@@ -29,9 +29,11 @@ def test_passes_on_this_setup(capsys):
     assert failures(results) == []
     names = [result.name for result in results]
     for expected in ["Python", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "jupyterlab_widgets",
-                     "ipykernel", "nbval", "ipywidgets front-end extension", "data files", "course_lib",
-                     "numba", "engine"]:
+                     "ipykernel", "ipywidgets front-end extension", "data files", "course_lib", "engine"]:
         assert expected in names
+    # the learner's check lists the learner's packages, not the instructor's tools
+    for absent in ["numba", "pytest", "playwright", "nbgrader", "nbval", "jupyterhub"]:
+        assert absent not in names
     printed = capsys.readouterr().out
     assert printed.count("PASS  ") == len(results)
     assert "All" in printed and "checks passed" in printed
@@ -142,6 +144,80 @@ def test_wrong_course_lib_version_is_a_failure():
 def test_engine_check_runs_an_optimizer_step():
     (result,) = preflight.check_engine()
     assert result.passed and "Adam step" in result.detail
+    fast = preflight.installed_version("numba")
+    assert ("compiled fast path" in result.detail) == bool(fast)
+
+
+def test_instructor_check_lists_the_instructor_tools_with_their_fix():
+    results = {r.name: r for r in preflight.check_packages(preflight.REPOSITORY / "requirements-dev.txt")}
+    for name in ["numpy", "numba", "pytest", "nbgrader", "playwright", "jupyterhub", "jupyterhub-idle-culler"]:
+        assert name in results
+    missing = preflight.check_packages  # a missing instructor tool names the instructor's repair
+    broken = {r.name: r for r in missing(_requirements_with("requirements-dev.txt", "no-such-tool-descent==1.0"))}
+    assert broken["no-such-tool-descent"].fix.startswith("run: python3 course.py setup --instructor")
+
+
+def _requirements_with(name, line):
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp())
+    (folder / "requirements.txt").write_text("numpy\n")
+    (folder / name).write_text(f"-r requirements.txt\n{line}\n")
+    return folder / name
+
+
+def test_read_requirements_follows_includes(tmp_path):
+    (tmp_path / "requirements.txt").write_text("numpy==2.4.6  # the learner's\nmatplotlib==3.11.2\n")
+    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\npytest==9.2.0\n")
+    assert preflight.read_requirements(tmp_path / "requirements-dev.txt") == {
+        "numpy": "2.4.6", "matplotlib": "3.11.2", "pytest": "9.2.0"}
+
+
+@pytest.fixture
+def fake_site(tmp_path, monkeypatch):
+    """A site folder with a fake installed package 'descentfake' 1.0 whose files can be removed."""
+    site = tmp_path / "site"
+    (site / "descentfake").mkdir(parents=True)
+    (site / "descentfake" / "__init__.py").write_text("")
+    info = site / "descentfake-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: descentfake\nVersion: 1.0\n"
+                                   "Requires-Dist: no-such-dependency-descent>=1\n")
+    (info / "RECORD").write_text("descentfake/__init__.py,,\ndescentfake-1.0.dist-info/METADATA,,\n")
+    monkeypatch.syspath_prepend(str(site))
+    import importlib
+
+    importlib.invalidate_caches()
+    return site
+
+
+def test_a_package_whose_files_are_gone_is_damaged_not_installed(fake_site, tmp_path):
+    assert preflight.package_state("descentfake", "1.0") == (None, "1.0")
+    assert preflight.package_state("descentfake", "2.0") == ("version", "1.0")
+    (fake_site / "descentfake" / "__init__.py").unlink()  # deleted by hand: pip still lists it
+    assert preflight.package_state("descentfake", "1.0") == ("damaged", "1.0")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("descentfake==1.0\n")
+    (result,) = preflight.check_packages(requirements)
+    assert not result.passed and "files are missing" in result.detail and "course.py setup" in result.fix
+
+
+def test_inspect_packages_lists_missing_wrong_damaged_and_dependencies(fake_site, tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("descentfake==1.0\nnumpy==0.0.1\nno-such-package-descent==1.0\n")
+    problems = {p["name"]: p for p in preflight.inspect_packages(requirements)}
+    assert problems["numpy"]["kind"] == "version" and problems["numpy"]["pinned"] == "0.0.1"
+    assert problems["no-such-package-descent"]["kind"] == "missing"
+    dependency = problems["no-such-dependency-descent"]
+    assert dependency["kind"] == "dependency" and dependency["pinned"] == "descentfake"
+    assert "course_lib" not in problems  # installed from this repository
+    (fake_site / "descentfake" / "__init__.py").unlink()
+    problems = {p["name"]: p for p in preflight.inspect_packages(requirements)}
+    assert problems["descentfake"]["kind"] == "damaged"
+
+
+def test_inspect_packages_passes_this_environment():
+    assert preflight.inspect_packages(preflight.REPOSITORY / "requirements.txt") == []
 
 
 def test_a_broken_compiled_kernel_is_a_failure_with_a_fix(monkeypatch):
