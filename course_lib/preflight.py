@@ -342,11 +342,11 @@ def check_engine(optimizer_name="Adam"):
     import time
 
     numba = installed_version("numba")
-    path = f"compiled fast path, numba {numba}" if numba else "NumPy path; numba, optional, is not installed"
+    path = "the engine did not start"
     try:
         import numpy as np
 
-        from course_lib import nn, optim
+        from course_lib import fast_optim, nn, optim
 
         started = time.perf_counter()
         param = nn.Parameter(np.array([1.0, -1.0], dtype=np.float32))
@@ -354,6 +354,12 @@ def check_engine(optimizer_name="Adam"):
         param.grad[...] = (0.5, -0.5)
         optimizer.step()
         seconds = time.perf_counter() - started
+        if optimizer.fast is not None:
+            path = f"compiled fast path, numba {numba}"
+        elif numba and not fast_optim.available():
+            path = f"NumPy reference path: numba {numba} is installed but {fast_optim.NUMBA_PROBLEM}"
+        else:
+            path = "NumPy reference path" + ("" if numba else "; numba, optional, is not installed")
     except Exception as error:  # noqa: BLE001 - any failure is what we report
         return [CheckResult(
             "engine", False, f"an optimizer step failed ({path}; {type(error).__name__}: {error})",
@@ -364,7 +370,7 @@ def check_engine(optimizer_name="Adam"):
         return [CheckResult("engine", False, f"an optimizer step gave {param.data}, not an update",
                             "please report this to your instructor")]
     return [CheckResult("engine", True, f"an {optimizer_name} step ran ({path}; {seconds:.2f} s"
-                                        f"{', compiling included on a first run' if numba else ''})")]
+                                        f"{', compiling included on a first run' if optimizer.fast is not None else ''})")]
 
 
 def check_jupyterlab_settings(prefix=None):
