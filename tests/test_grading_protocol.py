@@ -114,7 +114,8 @@ def test_the_sandbox_walls(tmp_path):
                               f"print(os.getcwd(), sorted(os.listdir({str(ROOT)!r})))\n"
                               f"print(os.path.exists({str(tmp_path / 'secret.txt')!r}), d.load_red_wine()[0].shape)")
         assert status == "ok"
-        assert text.split("\n")[0] == "/work/submission ['.venv', 'course_lib', 'data']"  # no grading/, source/
+        venv = Path(sys.prefix).name                            # .venv-dev (or .venv)
+        assert text.split("\n")[0] == f"/work/submission {sorted([venv, 'course_lib', 'data'])}"  # no grading/, source/
         assert "False (1599, 11)" in text
         assert run(f"open({str(ROOT / 'course_lib' / 'x.py')!r}, 'w')")[2] == ["OSError"]
         assert run(f"open({str(Path(sys.prefix) / 'x.pth')!r}, 'w')")[2] == ["OSError"]
