@@ -172,7 +172,7 @@ def adam_kernel(theta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, one
             max_exp_avg_sq[i] = v
         m_hat = m / bias_correction1                                 # m̂ = m / (1 - β₁ᵗ)
         v_hat = v / bias_correction2                                 # v̂ = v / (1 - β₂ᵗ)
-        theta[i] = theta_i - lr * m_hat / (np.sqrt(v_hat) + eps)     # θ = θ - γ m̂ / (√v̂ + eps)
+        theta[i] = theta_i - lr * (m_hat / (np.sqrt(v_hat) + eps))   # θ = θ - γ m̂ / (√v̂ + eps)
 
 
 def _sgd_step(optimizer, group, t, number):

@@ -313,7 +313,7 @@ class Adam(Optimizer):
                 v = v_max
             m_hat = m / (1 - beta1 ** t)                                  # m̂ = m / (1 - β₁ᵗ)
             v_hat = v / (1 - beta2 ** t)                                  # v̂ = v / (1 - β₂ᵗ)
-            p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)       # θ = θ - γ m̂ / (√v̂ + eps)
+            p.data -= self.lr * (m_hat / (np.sqrt(v_hat) + self.eps))     # θ = θ - γ m̂ / (√v̂ + eps)
 
     def l2_penalty(self):
         """Adam: weight decay is an L2 penalty λθ added to the gradient."""
