@@ -80,8 +80,17 @@ def learner_frames(traceback):
     return shortened
 
 
-def install_short_tracebacks():
-    """In IPython / Jupyter, show CourseErrors with ``learner_frames`` only (done on import)."""
+# IPython keeps ONE custom handler for errors that reach a cell's top level; the course's
+# handlers (this module's short tracebacks, the exercises' "not attempted" box) share it.
+_CELL_ERROR_HANDLERS = {}   # exception class -> handler(shell, kind, error, traceback, tb_offset)
+
+
+def handle_cell_errors(error_class, handler):
+    """In IPython / Jupyter, show errors of ``error_class`` that reach a cell with ``handler``.
+
+    Returns False (and does nothing) outside IPython, or when a handler that is not the
+    course's is installed already.
+    """
     try:
         from IPython import get_ipython
     except ImportError:
@@ -89,9 +98,25 @@ def install_short_tracebacks():
     shell = get_ipython()
     if shell is None or not hasattr(shell, "set_custom_exc"):
         return False
-
-    def show_short(shell, kind, error, traceback, tb_offset=None):
-        return shell.showtraceback((kind, error, learner_frames(traceback)), tb_offset=tb_offset)
-
-    shell.set_custom_exc((CourseError,), show_short)
+    current = tuple(getattr(shell, "custom_exceptions", ()))
+    if any(kind not in _CELL_ERROR_HANDLERS for kind in current):
+        return False                                   # somebody else's handler: leave it alone
+    _CELL_ERROR_HANDLERS[error_class] = handler
+    shell.set_custom_exc(tuple(_CELL_ERROR_HANDLERS), _dispatch)
     return True
+
+
+def _dispatch(shell, kind, error, traceback, tb_offset=None):
+    for error_class, handler in _CELL_ERROR_HANDLERS.items():
+        if isinstance(error, error_class):
+            return handler(shell, kind, error, traceback, tb_offset)
+    return shell.showtraceback((kind, error, traceback), tb_offset=tb_offset)
+
+
+def _show_short(shell, kind, error, traceback, tb_offset=None):
+    return shell.showtraceback((kind, error, learner_frames(traceback)), tb_offset=tb_offset)
+
+
+def install_short_tracebacks():
+    """In IPython / Jupyter, show CourseErrors with ``learner_frames`` only (done on import)."""
+    return handle_cell_errors(CourseError, _show_short)

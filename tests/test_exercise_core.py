@@ -500,3 +500,27 @@ def test_a_top_level_not_implemented_error_shows_not_attempted_in_ipython():
     finally:
         core.show = original_show
         shell.set_custom_exc((), None)
+
+
+def test_not_attempted_and_short_tracebacks_share_ipythons_one_handler():
+    """Old bug: the CourseError handler installed on import kept "not attempted" from installing."""
+    from IPython.testing.globalipapp import get_ipython as start_ipython
+    from course_lib import errors
+    from course_lib.exercises import core
+
+    shell = start_ipython()
+    assert errors.install_short_tracebacks()
+    assert core.install_not_attempted_handler()
+    assert set(shell.custom_exceptions) == {errors.CourseError, NotImplementedError}
+    shown = []
+    original_show = core.show
+    core.show = shown.append
+    try:
+        shell.run_cell("x = None\nraise NotImplementedError()")
+        assert [f.kind for f in shown] == ["not attempted"]
+        result = shell.run_cell("from course_lib import losses\nlosses.binary_crossentropy([1.0], [5.0])")
+        assert type(result.error_in_exec).__name__ == "ProbabilityError"
+        assert len(shown) == 1
+    finally:
+        core.show = original_show
+        shell.set_custom_exc((), None)

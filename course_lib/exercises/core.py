@@ -758,18 +758,9 @@ def install_not_attempted_handler():
     The cell still counts as failed for the kernel (*Run All* continues only past cells tagged
     ``raises-exception``, as before). Does nothing outside IPython, or if another custom handler is set.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    if shell is None or not hasattr(shell, "set_custom_exc"):
-        return False
-    current = tuple(getattr(shell, "custom_exceptions", ()))
-    if current and current != (NotImplementedError,):
-        return False  # somebody else's handler: leave it alone
-    shell.set_custom_exc((NotImplementedError,), _not_attempted_handler)
-    return True
+    from ..errors import handle_cell_errors   # one IPython handler serves the course's errors
+
+    return handle_cell_errors(NotImplementedError, _not_attempted_handler)
 
 
 # ---------------------------------------------------------------------------
