@@ -286,7 +286,6 @@ def _engine_tiny():
     model = nn.Sequential(nn.Linear(2, 3, dtype=np.float64), nn.ReLU(), nn.Linear(3, 1, dtype=np.float64))
     model.load_state_dict({"0.weight": params["W1"], "0.bias": params["b1"],
                            "2.weight": params["W2"], "2.bias": params["b2"]})
-    model.needs_input_grad = True
     model.zero_grad()
     grad_x = model.backward(losses.mse.gradient(demo.TINY_Y, model.forward(demo.TINY_X)))
     return model, grad_x
