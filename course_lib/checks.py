@@ -96,6 +96,14 @@ def betas(value):
     return (beta(0, beta1), beta(1, beta2))
 
 
+def flag(name, value):
+    """A bool, or a HyperparameterError: a string such as "no" is not silently True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise HyperparameterError(f"Invalid {name} value: {value!r} ({name} must be True or "
+                                  f"False)")
+    return bool(value)
+
+
 def _epsilon(name, value):
     return at_least_zero(name, value, label="epsilon value")
 
@@ -105,10 +113,8 @@ OPTIMIZER_LIMITS = {
     "lr": lambda name, value: learning_rate(value),
     "momentum": at_least_zero, "weight_decay": at_least_zero, "lr_decay": at_least_zero,
     "initial_accumulator_value": at_least_zero, "alpha": at_least_zero, "eps": _epsilon,
-    "dampening": lambda name, value: finite_number(name, value),
-    "betas": lambda name, value: betas(value),
-    "nesterov": lambda name, value: flag(name, value), "maximize": lambda name, value: flag(name, value),
-    "centered": lambda name, value: flag(name, value), "amsgrad": lambda name, value: flag(name, value),
+    "dampening": finite_number, "betas": lambda name, value: betas(value),
+    "nesterov": flag, "maximize": flag, "centered": flag, "amsgrad": flag,
 }
 
 
@@ -123,14 +129,6 @@ def optimizer_hyperparameters(optimizer):
             "Nesterov momentum requires a momentum and zero dampening "
             f"(got momentum={optimizer.momentum}, dampening={optimizer.dampening}: "
             "use momentum > 0 and dampening = 0, or nesterov=False)")
-
-
-def flag(name, value):
-    """A bool, or a HyperparameterError: a string such as "no" is not silently True."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise HyperparameterError(f"Invalid {name} value: {value!r} ({name} must be True or "
-                                  f"False)")
-    return bool(value)
 
 
 # --------------------------------------------------------------------------
