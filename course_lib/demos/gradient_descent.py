@@ -27,6 +27,7 @@ import numpy as np
 from IPython.display import display
 
 from course_lib import functions
+from course_lib.demos.live_plot import LivePlot, explorer
 
 #: A position whose size passes this is treated as "gone to infinity".
 BLOW_UP = 1e6
@@ -145,6 +146,29 @@ def cubic_path(start, lr, steps):
 # Drawing a 1-D path (shared with the lesson 0 teaser)
 # ---------------------------------------------------------------------------
 
+def escape_arrow(path, inside, xlim, ylim):
+    """Where to draw the "left the plot" arrow for a path that left the window: ``(tip, tail)``.
+
+    The tip sits on the left or right edge the path went out by, the tail a
+    fifth of the window inside. Returns None when the whole path is inside.
+    """
+    if not (path.diverged or not inside.all()):
+        return None
+    xs = path.xs
+    last = xs[~inside][-1] if not inside.all() else xs[-1]
+    go_left = path.escaped_to < 0 or (path.escaped_to == 0 and last < xlim[0])
+    width, height = xlim[1] - xlim[0], ylim[1] - ylim[0]
+    tip = (xlim[0] if go_left else xlim[1], ylim[0] + 0.12 * height)
+    tail = (tip[0] + (0.22 if go_left else -0.22) * width, tip[1])
+    return tip, tail
+
+
+def inside_window(path, xlim, ylim):
+    """(k + 1,) bool: which points of a ``Path1D`` lie inside the plot window."""
+    xs, ys = path.xs, path.values
+    return (xs >= xlim[0]) & (xs <= xlim[1]) & (ys >= ylim[0]) & (ys <= ylim[1])
+
+
 def draw_path_1d(ax, f, path, xlim, ylim, label=None, color="C1", show_curve=True):
     """Draw f on ``xlim`` and the path on top, clipped to the window.
 
@@ -154,21 +178,46 @@ def draw_path_1d(ax, f, path, xlim, ylim, label=None, color="C1", show_curve=Tru
     if show_curve:
         grid = np.linspace(*xlim, 400)
         ax.plot(grid, f(grid), color="0.3", lw=1.5, zorder=1)
-    xs, ys = path.xs, path.values
-    inside = (xs >= xlim[0]) & (xs <= xlim[1]) & (ys >= ylim[0]) & (ys <= ylim[1])
-    ax.plot(xs[inside], ys[inside], "o-", color=color, ms=4, lw=1, alpha=0.8,
+    inside = inside_window(path, xlim, ylim)
+    ax.plot(path.xs[inside], path.values[inside], "o-", color=color, ms=4, lw=1, alpha=0.8,
             label=label, zorder=2)
-    ax.plot(xs[0], np.clip(ys[0], *ylim), "s", color=color, ms=8, zorder=3)
-    if path.diverged or not inside.all():
-        last = xs[~inside][-1] if not inside.all() else xs[-1]
-        go_left = path.escaped_to < 0 or (path.escaped_to == 0 and last < xlim[0])
-        width, height = xlim[1] - xlim[0], ylim[1] - ylim[0]
-        tip = (xlim[0] if go_left else xlim[1], ylim[0] + 0.12 * height)
-        tail = (tip[0] + (0.22 if go_left else -0.22) * width, tip[1])
-        ax.annotate("left the plot", xy=tip, xytext=tail, color=color, ha="center",
+    ax.plot(path.xs[0], np.clip(path.values[0], *ylim), "s", color=color, ms=8, zorder=3)
+    arrow = escape_arrow(path, inside, xlim, ylim)
+    if arrow is not None:
+        ax.annotate("left the plot", xy=arrow[0], xytext=arrow[1], color=color, ha="center",
                     va="center", arrowprops=dict(arrowstyle="->", color=color))
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
+
+
+class LivePath1D:
+    """The moving parts of ``draw_path_1d`` in a ``LivePlot``: made once, then ``show(path)`` per event.
+
+    The curve f is drawn once in the background; the path, its start square
+    and the "left the plot" arrow are the moving artists.
+    """
+
+    def __init__(self, plot, ax, f, xlim, ylim, color="C1"):
+        grid = np.linspace(*xlim, 400)
+        ax.plot(grid, f(grid), color="0.3", lw=1.5, zorder=1)
+        self.line, = plot.moving(ax.plot([], [], "o-", color=color, ms=4, lw=1, alpha=0.8, zorder=2))
+        self.start, = plot.moving(ax.plot([], [], "s", color=color, ms=8, zorder=3))
+        self.arrow = plot.moving(ax.annotate("left the plot", xy=(0, 0), xytext=(0, 0), color=color,
+                                             ha="center", va="center",
+                                             arrowprops=dict(arrowstyle="->", color=color)))
+        self.xlim, self.ylim = xlim, ylim
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+
+    def show(self, path):
+        """Move the artists to ``path`` (a ``Path1D``); the caller then calls ``plot.redraw()``."""
+        inside = inside_window(path, self.xlim, self.ylim)
+        self.line.set_data(path.xs[inside], path.values[inside])
+        self.start.set_data([path.xs[0]], [np.clip(path.values[0], *self.ylim)])
+        arrow = escape_arrow(path, inside, self.xlim, self.ylim)
+        self.arrow.set_visible(arrow is not None)
+        if arrow is not None:
+            self.arrow.xy, self.arrow.xyann = arrow
 
 
 def show(fig):
@@ -248,21 +297,24 @@ def plot_learning_rates(start, rates, steps):
 
 def cubic_explorer():
     """Widget: start, learning rate (log scale) and number of steps for GD on the cubic."""
+    plot = LivePlot(figsize=(7, 4))
+    ax = plot.figure.add_subplot()
+    live_path = LivePath1D(plot, ax, cubic, CUBIC_XLIM, CUBIC_YLIM, color="C1")
+    ax.plot([4 / 3], [cubic(4 / 3)], "k*", ms=12, zorder=4)
+    ax.set_xlabel("x")
+    ax.set_ylabel("f(x) = x³ − 2x² + 2")
+    ax.grid(alpha=0.3)
+    title = plot.moving(ax.set_title("\n", fontsize=9))      # two lines of room for the message
 
     def update(start, lr, steps):
         path = cubic_path(start, lr, steps)
-        fig, ax = plt.subplots(figsize=(7, 4))
-        draw_path_1d(ax, cubic, path, CUBIC_XLIM, CUBIC_YLIM, color="C1")
-        ax.plot([4 / 3], [cubic(4 / 3)], "k*", ms=12, zorder=4)
-        ax.set_xlabel("x")
-        ax.set_ylabel("f(x) = x³ − 2x² + 2")
-        ax.set_title(wrapped(f"lr = {lr:.3g}: {path.message}"), fontsize=9)
-        ax.grid(alpha=0.3)
-        show(fig)
+        live_path.show(path)
+        title.set_text(wrapped(f"lr = {lr:.3g}: {path.message}"))
+        plot.redraw()
         return path
 
-    return readable(widgets.interactive(
-        update,
+    return readable(explorer(
+        update, plot,
         start=widgets.FloatSlider(value=2.0, min=-1.0, max=3.0, step=0.05, description="start x₀"),
         lr=widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.05,
                                   description="learning rate", readout_format=".3g"),
@@ -389,6 +441,21 @@ def _window(points, star):
     return (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
 
 
+def regression_contours(ax, X, y, window, resolution=120):
+    """Contours of the MSE over (w1, w2) in ``window`` = (w1 from, w1 to, w2 from, w2 to); returns the contour set."""
+    w1 = np.linspace(window[0], window[1], resolution)
+    w2 = np.linspace(window[2], window[3], resolution)
+    Z = profile_loss_grid(X, y, w1, w2)
+    levels = np.quantile(Z, np.linspace(0, 1, 25) ** 2)
+    return ax.contour(w1, w2, Z, levels=np.unique(levels), cmap="viridis", linewidths=0.8)
+
+
+def points_inside(points, window):
+    """(k,) bool: which rows (w1, w2) of ``points`` lie inside ``window``."""
+    return ((points[:, 0] >= window[0]) & (points[:, 0] <= window[1])
+            & (points[:, 1] >= window[2]) & (points[:, 1] <= window[3]))
+
+
 def plot_regression_path(X, y, path, feature_names=("x1", "x2"), ax=None, window=None):
     """Contours of the loss surface over (w1, w2) with the GD path on it, clipped to the window."""
     if ax is None:
@@ -398,15 +465,10 @@ def plot_regression_path(X, y, path, feature_names=("x1", "x2"), ax=None, window
     star = path.closed_form
     if window is None:
         window = _window(path.params[:, :2], star[:2])
-    w1 = np.linspace(window[0], window[1], 120)
-    w2 = np.linspace(window[2], window[3], 120)
-    Z = profile_loss_grid(X, y, w1, w2)
-    levels = np.quantile(Z, np.linspace(0, 1, 25) ** 2)
-    cs = ax.contour(w1, w2, Z, levels=np.unique(levels), cmap="viridis", linewidths=0.8)
+    cs = regression_contours(ax, X, y, window)
     fig.colorbar(cs, ax=ax, label="MSE (best intercept for each w)", format="%.3f")
     P = path.params[:, :2]
-    inside = ((P[:, 0] >= window[0]) & (P[:, 0] <= window[1])
-              & (P[:, 1] >= window[2]) & (P[:, 1] <= window[3]))
+    inside = points_inside(P, window)
     ax.plot(P[inside, 0], P[inside, 1], ".-", color="C3", ms=3, lw=1, label="gradient descent")
     ax.plot(P[0, 0], P[0, 1], "s", color="C3", ms=7, label="start")
     ax.plot(star[0], star[1], "k*", ms=13, label="closed form (lstsq)")
@@ -423,29 +485,62 @@ def plot_regression_path(X, y, path, feature_names=("x1", "x2"), ax=None, window
 
 
 def regression_explorer(X, y, feature_names=("x1", "x2")):
-    """Widget: learning rate (log scale) and number of steps for GD on a two-feature regression."""
+    """Widget: learning rate (log scale) and number of steps for GD on a two-feature regression.
+
+    The contour window is fixed (around the path of the default settings and
+    the solution), so moving a slider redraws only the path, the loss curve
+    and the message; a path that leaves the window is clipped and says so.
+    """
+    lr_slider = widgets.FloatLogSlider(value=0.3, base=10, min=-3, max=0.5, step=0.05,
+                                       description="learning rate", readout_format=".3g")
+    steps_slider = widgets.IntSlider(value=300, min=1, max=3000, step=1, description="steps")
+    default = linear_regression_gd(X, y, lr_slider.value, steps_slider.value)
+    star = default.closed_form
+    window = _window(default.params[:, :2], star[:2])
+    best = mse_loss(X, y, star[:-1], star[-1])
+
+    plot = LivePlot(figsize=(11, 4.4))
+    ax1, ax2 = plot.figure.subplots(1, 2, width_ratios=[1.3, 1])
+    contours = regression_contours(ax1, X, y, window)
+    plot.figure.colorbar(contours, ax=ax1, label="MSE (best intercept for each w)", format="%.3f")
+    ax1.plot(star[0], star[1], "k*", ms=13, label="closed form (lstsq)", zorder=4)
+    path_line, = plot.moving(ax1.plot([], [], ".-", color="C3", ms=3, lw=1, label="gradient descent"))
+    start_mark, = plot.moving(ax1.plot([], [], "s", color="C3", ms=7, label="start"))
+    off_plot = plot.moving(ax1.text(0.02, 0.02, "part of the path ran far off the plot", color="C3",
+                                    fontsize=9, transform=ax1.transAxes))
+    ax1.set_xlim(window[0], window[1])
+    ax1.set_ylim(window[2], window[3])
+    ax1.set_xlabel(f"w1 ({feature_names[0]})")
+    ax1.set_ylabel(f"w2 ({feature_names[1]})")
+    ax1.set_title("loss surface and path", fontsize=10)
+    ax1.legend(loc="upper right", fontsize=8)
+
+    ax2.axhline(best, color="k", ls="--", lw=1, label=f"closed-form loss {best:.4f}")
+    loss_line, = plot.moving(ax2.semilogy([], [], color="C3"))
+    ax2.set_ylim(best / 1.5, default.losses[0] * 30)       # diverging losses run off the top
+    ax2.set_xlabel("step")
+    ax2.set_ylabel("MSE (log scale)")
+    ax2.set_title("loss per step", fontsize=10)
+    ax2.legend(fontsize=8)
+    ax2.grid(alpha=0.3)
+    message = plot.moving(plot.figure.suptitle("\n", fontsize=9))
+    shown_steps = None          # the x range of the loss panel is redrawn only when "steps" changes
 
     def update(lr, steps):
+        nonlocal shown_steps
         path = linear_regression_gd(X, y, lr, steps)
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw=dict(width_ratios=[1.3, 1]))
-        plot_regression_path(X, y, path, feature_names, ax=ax1)
-        ax1.set_title("loss surface and path", fontsize=10)
-        ax2.semilogy(np.arange(len(path.losses)), path.losses, color="C3")
-        best = mse_loss(X, y, path.closed_form[:-1], path.closed_form[-1])
-        ax2.axhline(best, color="k", ls="--", lw=1, label=f"closed-form loss {best:.4f}")
-        ax2.set_xlabel("step")
-        ax2.set_ylabel("MSE (log scale)")
-        ax2.set_title("loss per step", fontsize=10)
-        ax2.legend(fontsize=8)
-        ax2.grid(alpha=0.3)
-        fig.suptitle(wrapped(f"lr = {lr:.3g}: {path.message}", 130), fontsize=9)
-        fig.tight_layout()
-        show(fig)
+        P = path.params[:, :2]
+        inside = points_inside(P, window)
+        path_line.set_data(P[inside, 0], P[inside, 1])
+        start_mark.set_data([P[0, 0]], [P[0, 1]])
+        off_plot.set_visible(not inside.all())
+        loss_line.set_data(np.arange(len(path.losses)), path.losses)
+        message.set_text(wrapped(f"lr = {lr:.3g}: {path.message}", 130))
+        new_range = shown_steps != steps
+        if new_range:
+            ax2.set_xlim(-0.02 * steps, 1.02 * steps)
+            shown_steps = steps
+        plot.redraw(everything=new_range)
         return path
 
-    return readable(widgets.interactive(
-        update,
-        lr=widgets.FloatLogSlider(value=0.3, base=10, min=-3, max=0.5, step=0.05,
-                                  description="learning rate", readout_format=".3g"),
-        steps=widgets.IntSlider(value=300, min=1, max=3000, step=1, description="steps"),
-    ))
+    return readable(explorer(update, plot, lr=lr_slider, steps=steps_slider))

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import data
-from course_lib.demos.gradient_descent import (Path1D, draw_path_1d, gradient_descent_1d, readable, show,
-                                               wrapped)
+from course_lib.demos.gradient_descent import LivePath1D, Path1D, gradient_descent_1d, readable, wrapped
+from course_lib.demos.live_plot import LivePlot, explorer
 
 VALLEY_MINIMUM = 3.0
 
@@ -47,21 +46,24 @@ def valley_path(lr, steps, start=-2.0) -> Path1D:
 
 def lr_teaser():
     """Widget: drag the learning rate and the number of steps; watch gradient descent walk into the valley."""
+    plot = LivePlot(figsize=(7, 3.6))
+    ax = plot.figure.add_subplot()
+    live_path = LivePath1D(plot, ax, valley, xlim=(-3.0, 9.0), ylim=(-2.0, 40.0), color="C1")
+    ax.plot([VALLEY_MINIMUM], [0], "k*", ms=12)
+    ax.set_xlabel("x (the parameter)")
+    ax.set_ylabel("f(x) = (x − 3)²  (the loss)")
+    ax.grid(alpha=0.3)
+    title = plot.moving(ax.set_title("\n", fontsize=9))      # two lines of room for the message
 
     def update(lr, steps):
         path = valley_path(lr, steps)
-        fig, ax = plt.subplots(figsize=(7, 3.6))
-        draw_path_1d(ax, valley, path, xlim=(-3.0, 9.0), ylim=(-2.0, 40.0), color="C1")
-        ax.plot([VALLEY_MINIMUM], [0], "k*", ms=12)
-        ax.set_xlabel("x (the parameter)")
-        ax.set_ylabel("f(x) = (x − 3)²  (the loss)")
-        ax.set_title(wrapped(f"learning rate {lr:.3g}: {path.message}"), fontsize=9)
-        ax.grid(alpha=0.3)
-        show(fig)
+        live_path.show(path)
+        title.set_text(wrapped(f"learning rate {lr:.3g}: {path.message}"))
+        plot.redraw()
         return path
 
-    return readable(widgets.interactive(
-        update,
+    return readable(explorer(
+        update, plot,
         lr=widgets.FloatLogSlider(value=0.1, base=10, min=-2, max=0.2, step=0.05,
                                   description="learning rate", readout_format=".3g"),
         steps=widgets.IntSlider(value=10, min=1, max=60, description="steps"),
@@ -108,29 +110,32 @@ def line_fit(w, b):
 
 def fit_by_hand():
     """Widget: be the optimizer -- move the slope and intercept to make the MSE small."""
+    sugars, rating = cereal_sugar_rating()
+    plot = LivePlot(figsize=(9, 3.8))
+    ax = plot.figure.add_subplot()
+    errors = plot.moving(ax.vlines(sugars, rating, rating, color="C3", lw=0.8, alpha=0.6, label="errors ŷ − y"))
+    ax.plot(sugars, rating, "o", color="C0", ms=4, label="cereals")
+    grid = np.array([-1.0, 16.0])
+    line, = plot.moving(ax.plot(grid, grid, color="C1", lw=2, label="your line ŷ = w · sugars + b"))
+    ax.set_xlim(-1, 16)
+    ax.set_ylim(0, 110)
+    ax.set_xlabel("sugars (g per serving)")
+    ax.set_ylabel("rating")
+    # the legend sits beside the plot, so it never covers the line (whatever w and b are)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    title = plot.moving(ax.set_title("\n", fontsize=9))
 
     def update(w, b):
         fit = line_fit(w, b)
-        sugars, rating = cereal_sugar_rating()
-        fig, ax = plt.subplots(figsize=(9, 3.8))
         predicted = w * sugars + b
-        ax.vlines(sugars, rating, predicted, color="C3", lw=0.8, alpha=0.6, label="errors ŷ − y")
-        ax.plot(sugars, rating, "o", color="C0", ms=4, label="cereals")
-        grid = np.array([-1.0, 16.0])
-        ax.plot(grid, w * grid + b, color="C1", lw=2, label=f"ŷ = {w:.2f} · sugars + {b:.1f}")
-        ax.set_xlim(-1, 16)
-        ax.set_ylim(0, 110)
-        ax.set_xlabel("sugars (g per serving)")
-        ax.set_ylabel("rating")
-        # the legend sits beside the plot, so it never covers the line (whatever w and b are)
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-        ax.set_title(wrapped(fit.message), fontsize=9)
-        fig.tight_layout()
-        show(fig)
+        errors.set_segments([[(x, y), (x, p)] for x, y, p in zip(sugars, rating, predicted)])
+        line.set_ydata(w * grid + b)
+        title.set_text(wrapped(f"ŷ = {w:.2f} · sugars + {b:.1f}.  " + fit.message))
+        plot.redraw()
         return fit
 
-    return readable(widgets.interactive(
-        update,
+    return readable(explorer(
+        update, plot,
         w=widgets.FloatSlider(value=0.0, min=-6.0, max=3.0, step=0.05, description="slope w"),
         b=widgets.FloatSlider(value=40.0, min=0.0, max=100.0, step=0.5, description="intercept b"),
     ))

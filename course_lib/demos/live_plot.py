@@ -1,0 +1,118 @@
+"""A figure made once and updated in place: what lets a slider answer at once.
+
+Making a new Matplotlib figure for every move of a slider costs 150–650 ms
+(new axes, ticks, contours, a tight layout, and the inline backend draws it
+twice). A ``LivePlot`` does the slow part once:
+
+1. Build the figure, its axes and every artist (lines, markers, titles) once.
+   Mark the artists that a control changes with ``plot.moving(artist)``.
+2. On each event, change those artists in place (``line.set_data(x, y)``,
+   ``text.set_text(...)``) and call ``plot.redraw()``.
+
+``redraw()`` renders with Matplotlib's Agg renderer into an
+``ipywidgets.Image`` (``plot.image``), which the page updates in place. The
+parts that never move (curves, contours, axes, labels) are rendered once into
+a background picture; each redraw pastes that picture back and draws only the
+moving artists on top ("blitting"). If something in the background changes
+too (axis limits, say), call ``plot.redraw(everything=True)``.
+
+    plot = LivePlot(figsize=(7, 4))
+    ax = plot.figure.add_subplot()
+    ax.plot(xs, f(xs))                                # drawn once, in the background
+    dot, = plot.moving(ax.plot([], [], "o"))          # redrawn on every event
+
+    def update(x):
+        dot.set_data([x], [f(x)])
+        plot.redraw()
+
+``explorer(update, plot, **controls)`` wires sliders to such an ``update``
+exactly like ``ipywidgets.interactive`` (``.result`` is the last result) and
+shows the plot between the controls and any printed output.
+"""
+
+import io
+
+import ipywidgets as widgets
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+
+class LivePlot:
+    """One Matplotlib figure, rendered into ``self.image`` (an ``ipywidgets.Image``) on demand.
+
+    ``figsize`` is in inches, as for ``plt.figure``; the picture is
+    ``figsize × dpi`` pixels (``dpi`` defaults to ``rcParams["figure.dpi"]``).
+    ``layout`` is Matplotlib's layout engine ("constrained", "tight" or None);
+    ``fix_layout()`` runs it once (``explorer`` does, before the first update)
+    and the layout stays put from then on.
+    """
+
+    def __init__(self, figsize=(7, 4), dpi=None, layout="constrained"):
+        self.figure = Figure(figsize=figsize, dpi=dpi or matplotlib.rcParams["figure.dpi"], layout=layout)
+        self.canvas = FigureCanvasAgg(self.figure)
+        width, height = self.figure.canvas.get_width_height()
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height=f"{height}px",
+                                                                       max_width="100%", object_fit="contain"))
+        self.moving_artists = []
+        self.background = None          # the picture without the moving artists, once drawn
+
+    def moving(self, artists):
+        """Mark an artist (or a list of them, as ``ax.plot`` returns) as redrawn on every event.
+
+        Returns its argument, so ``line, = plot.moving(ax.plot(...))`` reads naturally.
+        """
+        for artist in artists if isinstance(artists, (list, tuple)) else [artists]:
+            artist.set_animated(True)
+            self.moving_artists.append(artist)
+        return artists
+
+    def fix_layout(self):
+        """Lay the figure out now, with the texts it has, and keep that layout from then on.
+
+        Call it before the first update, with placeholder texts as long as the
+        longest message (``"\\n"`` reserves two lines for a title): then a long
+        message never pushes the axes around or runs off the picture.
+        """
+        engine = self.figure.get_layout_engine()
+        if engine is not None:
+            engine.execute(self.figure)
+            self.figure.set_layout_engine("none")
+
+    def redraw(self, everything=False):
+        """Render the figure and send it to ``self.image``.
+
+        The background is drawn the first time, and again when ``everything``
+        is True; otherwise only the moving artists are drawn on a copy of it.
+        """
+        if everything or self.background is None:
+            self.canvas.draw()                                   # everything not marked as moving
+            self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self.background)
+        for artist in self.moving_artists:
+            if artist.get_visible():
+                self.figure.draw_artist(artist)
+        self.image.value = self.png()
+
+    def png(self):
+        """The canvas as PNG bytes (fast compression: the picture is sent, not stored)."""
+        width, height = self.canvas.get_width_height()
+        picture = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buffer = io.BytesIO()
+        picture.save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+
+def explorer(update, plot, **controls):
+    """``ipywidgets.interactive(update, **controls)`` showing ``plot`` under the controls.
+
+    ``update`` changes the plot's artists and calls ``plot.redraw()``; what it
+    prints appears under the plot, and what it returns is ``widget.result``.
+    """
+    plot.fix_layout()                      # before the first update: room for the placeholder texts
+    widget = widgets.interactive(update, **controls)
+    widget.children = (*widget.kwargs_widgets, plot.image, widget.out)
+    widget.plot = plot
+    return widget

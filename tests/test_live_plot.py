@@ -1,0 +1,111 @@
+"""LivePlot: a figure drawn once and updated in place (course_lib/demos/live_plot.py)."""
+
+import io
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
+
+from course_lib.demos.live_plot import LivePlot, explorer
+
+
+def pixels(png):
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def two_panel_plot():
+    plot = LivePlot(figsize=(6, 3))
+    left, right = plot.figure.subplots(1, 2)
+    xs = np.linspace(-2, 2, 200)
+    left.plot(xs, xs ** 2, color="0.3")
+    left.contour(xs, xs, xs[:, None] ** 2 + xs[None, :] ** 2, levels=8)
+    dot, = plot.moving(left.plot([], [], "o", color="C1"))
+    curve, = plot.moving(right.plot([], [], color="C3"))
+    title = plot.moving(left.set_title("\n", fontsize=9))
+    right.set_xlim(0, 10)
+    right.set_ylim(-1, 1)
+    return plot, dot, curve, title
+
+
+def move(dot, curve, title, x):
+    dot.set_data([x], [x ** 2])
+    curve.set_data(np.arange(11), np.sin(np.arange(11) * x))
+    title.set_text(f"x = {x:.2f}\na second line")
+
+
+def test_a_blitted_redraw_gives_the_same_picture_as_a_full_one():
+    plot, dot, curve, title = two_panel_plot()
+    plot.fix_layout()
+    move(dot, curve, title, 0.5)
+    plot.redraw()                                   # draws the background
+    move(dot, curve, title, -1.25)
+    plot.redraw()                                   # background + moving artists only
+    blitted = pixels(plot.image.value)
+    plot.redraw(everything=True)
+    full = pixels(plot.image.value)
+    assert blitted.shape == full.shape == (300, 600, 4)
+    assert np.array_equal(blitted, full)
+
+
+def test_the_old_position_of_a_moving_artist_is_gone():
+    plot, dot, curve, title = two_panel_plot()
+    plot.fix_layout()
+    move(dot, curve, title, 0.5)
+    plot.redraw()
+    first = pixels(plot.image.value)
+    move(dot, curve, title, -1.5)
+    plot.redraw()
+    second = pixels(plot.image.value)
+    move(dot, curve, title, 0.5)
+    plot.redraw()
+    assert not np.array_equal(first, second)
+    assert np.array_equal(first, pixels(plot.image.value))    # back where it was: the same picture
+
+
+def test_fix_layout_keeps_the_axes_where_they_are():
+    plot, dot, curve, title = two_panel_plot()
+    plot.fix_layout()
+    before = [ax.get_position().bounds for ax in plot.figure.axes]
+    title.set_text("a much longer title\nover two lines")
+    plot.redraw(everything=True)
+    assert [ax.get_position().bounds for ax in plot.figure.axes] == before
+
+
+def test_explorer_wires_controls_like_interactive_and_shows_the_plot():
+    plt.close("all")
+    plot, dot, curve, title = two_panel_plot()
+    calls = []
+
+    def update(x):
+        move(dot, curve, title, x)
+        plot.redraw()
+        calls.append(x)
+        return x ** 2
+
+    slider = widgets.FloatSlider(value=0.5, min=-2, max=2, step=0.25, description="x")
+    widget = explorer(update, plot, x=slider)
+    assert widget.children[0] is slider                     # controls first, as with interactive
+    assert widget.children[1] is plot.image and widget.children[2] is widget.out
+    assert widget.plot is plot
+    assert calls == [0.5] and widget.result == 0.25        # drawn once when built
+    first = bytes(plot.image.value)
+    assert first.startswith(b"\x89PNG")
+    slider.value = 1.0
+    assert widget.result == 1.0 and bytes(plot.image.value) != first
+    assert plt.get_fignums() == []                          # no pyplot figure, so nothing leaks
+
+
+def test_a_hidden_moving_artist_is_not_drawn():
+    plot, dot, curve, title = two_panel_plot()
+    plot.fix_layout()
+    move(dot, curve, title, 0.5)
+    plot.redraw()
+    shown = pixels(plot.image.value)
+    dot.set_visible(False)
+    plot.redraw()
+    hidden = pixels(plot.image.value)
+    dot.set_visible(True)
+    plot.redraw()
+    assert not np.array_equal(shown, hidden)
+    assert np.array_equal(shown, pixels(plot.image.value))
