@@ -944,7 +944,8 @@ class LessonRun:
     def slider_latency(self, presses=8, max_sliders=2, timeout=10.0):
         """Press arrow keys on sliders and time each press to the redrawn output, in the page.
 
-        For up to `max_sliders` sliders (the first slider of each widget, in page order), `presses`
+        For up to `max_sliders` sliders (the first slider of each widget, in page order; None: every
+        widget's first slider), `presses`
         key presses each, alternating right and left (one step each, so the value stays near the
         lesson's default): the time from the keydown event to the moment the widget's output (a
         plot's image, loaded, or its text) differs from before the press. Each press waits for the
@@ -958,7 +959,7 @@ class LessonRun:
         widgets = self.page.locator(".jp-NotebookPanel:visible [data-descent-widget]")
         sliders = 0
         for w in range(widgets.count()):
-            if sliders >= max_sliders:
+            if max_sliders is not None and sliders >= max_sliders:
                 break
             handles = widgets.nth(w).locator(".widget-hslider:not(.mod-disabled) .noUi-handle")
             if not handles.count():

@@ -205,9 +205,16 @@ def percentile(values, fraction):
 def latency_summary(samples):
     """{"p50", "p95", "max", "presses", "no redraw", "sliders"} of LessonRun.slider_latency's samples."""
     timed = [s["ms"] for s in samples if s["ms"] is not None]
+    per_slider = {}
+    for sample in samples:
+        per_slider.setdefault(sample["slider"], []).append(sample["ms"])
     return {"p50": percentile(timed, 0.5), "p95": percentile(timed, 0.95), "max": max(timed, default=None),
             "presses": len(samples), "no redraw": len(samples) - len(timed),
-            "sliders": sorted({s["slider"] for s in samples})}
+            "sliders": sorted(per_slider),
+            "per slider": {label: {"p50": percentile([ms for ms in times if ms is not None], 0.5),
+                                   "max": max((ms for ms in times if ms is not None), default=None),
+                                   "no redraw": sum(ms is None for ms in times)}
+                           for label, times in per_slider.items()}}
 
 
 def write_latency_table(results, path):
@@ -217,6 +224,13 @@ def write_latency_table(results, path):
         if latency and latency["presses"]:
             lines.append(f"| {Path(notebook).name} | {latency['presses']} | {latency['p50']} | {latency['p95']} | "
                          f"{latency['max']} | {'; '.join(latency['sliders'])} |")
+    lines += ["", "Per slider (the first slider of every widget):", "",
+              "| notebook | slider | p50 ms | max ms | no redraw |", "| --- | --- | ---: | ---: | ---: |"]
+    for notebook, result in results.items():
+        latency = result.get("slider latency ms") if isinstance(result, dict) else None
+        for label, figures in ((latency or {}).get("per slider") or {}).items():
+            lines.append(f"| {Path(notebook).name} | {label} | {figures['p50']} | {figures['max']} | "
+                         f"{figures['no redraw']} |")
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -247,7 +261,7 @@ def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_C
             failures.append(f"{path.name}: no control, moved as a learner would, changed the plot or "
                             f"output it drives (tried: {tried})")
         after = run.read()  # a callback that failed shows its traceback only now
-        latency = latency_summary(run.slider_latency()) if measure_latency and moved else None
+        latency = latency_summary(run.slider_latency(max_sliders=None)) if measure_latency and moved else None
         if latency and latency["presses"]:
             if latency["no redraw"] * 2 > latency["presses"]:
                 failures.append(f"{path.name}: {latency['no redraw']} of {latency['presses']} arrow-key presses "

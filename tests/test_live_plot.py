@@ -44,7 +44,7 @@ def test_a_blitted_redraw_gives_the_same_picture_as_a_full_one():
     blitted = pixels(plot.image.value)
     plot.redraw(everything=True)
     full = pixels(plot.image.value)
-    assert blitted.shape == full.shape == (300, 600, 4)
+    assert blitted.shape == full.shape == (300, 600, 3)
     assert np.array_equal(blitted, full)
 
 

@@ -50,11 +50,13 @@ class LivePlot:
     """
 
     def __init__(self, figsize=(7, 4), dpi=None, layout="constrained"):
-        self.figure = Figure(figsize=figsize, dpi=dpi or matplotlib.rcParams["figure.dpi"], layout=layout)
+        self.figure = Figure(figsize=figsize, dpi=dpi or matplotlib.rcParams["figure.dpi"], layout=layout,
+                             facecolor="white")             # opaque: png() drops the alpha channel
         self.canvas = FigureCanvasAgg(self.figure)
         width, height = self.figure.canvas.get_width_height()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height=f"{height}px",
-                                                                       max_width="100%", object_fit="contain"))
+        # shown at its size in pixels, shrunk to the notebook's width when that is narrower
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height="auto",
+                                                                       max_width="100%"))
         self.moving_artists = []
         self.background = None          # the picture without the moving artists, once drawn
 
@@ -97,11 +99,12 @@ class LivePlot:
         self.image.value = self.png()
 
     def png(self):
-        """The canvas as PNG bytes (fast compression: the picture is sent, not stored)."""
+        """The canvas as PNG bytes, without the alpha channel (the figure is opaque) and with
+        zlib's fastest level: the picture is sent once, not stored, so speed beats size."""
         width, height = self.canvas.get_width_height()
         picture = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()
-        picture.save(buffer, format="png", compress_level=1)
+        picture.convert("RGB").save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
 
