@@ -132,7 +132,9 @@ def main(argv=None):
     print(f"{'lesson':<7}{'widget / slider':<52}{'update p50':>11}{'p95':>7}{'full draw p50':>15}{'ratio':>7}")
     worst = []
     for lesson in lessons:
-        for name, widget in lesson_widgets(lesson):
+        with contextlib.redirect_stdout(io.StringIO()):
+            built = lesson_widgets(lesson)
+        for name, widget in built:
             for slider in sliders(widget):
                 updates, full = time_slider(widget, slider, options.presses)
                 p50, p95 = np.percentile(updates, 50), np.percentile(updates, 95)

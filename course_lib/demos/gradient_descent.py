@@ -487,9 +487,10 @@ def plot_regression_path(X, y, path, feature_names=("x1", "x2"), ax=None, window
 def regression_explorer(X, y, feature_names=("x1", "x2")):
     """Widget: learning rate (log scale) and number of steps for GD on a two-feature regression.
 
-    The contour window is fixed (around the path of the default settings and
-    the solution), so moving a slider redraws only the path, the loss curve
-    and the message; a path that leaves the window is clipped and says so.
+    The contour window and the loss panel's axes are fixed (steps on a log
+    scale up to the slider's end), so moving a slider redraws only the path,
+    the loss curve and the message; a path that leaves the window is clipped
+    and says so.
     """
     lr_slider = widgets.FloatLogSlider(value=0.3, base=10, min=-3, max=0.5, step=0.05,
                                        description="learning rate", readout_format=".3g")
@@ -518,16 +519,18 @@ def regression_explorer(X, y, feature_names=("x1", "x2")):
     ax2.axhline(best, color="k", ls="--", lw=1, label=f"closed-form loss {best:.4f}")
     loss_line, = plot.moving(ax2.semilogy([], [], color="C3"))
     ax2.set_ylim(best / 1.5, default.losses[0] * 30)       # diverging losses run off the top
-    ax2.set_xlabel("step")
+    # steps on a log scale (linear between 0 and 1): every run fits, from 1 step to the slider's end,
+    # so the axes never change and a slider move redraws only the curves
+    ax2.set_xscale("symlog", linthresh=1)
+    ax2.set_xlim(0, steps_slider.max)
+    ax2.set_xlabel("step (log scale)")
     ax2.set_ylabel("MSE (log scale)")
     ax2.set_title("loss per step", fontsize=10)
     ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
     message = plot.moving(plot.figure.suptitle("\n", fontsize=9))
-    shown_steps = None          # the x range of the loss panel is redrawn only when "steps" changes
 
     def update(lr, steps):
-        nonlocal shown_steps
         path = linear_regression_gd(X, y, lr, steps)
         P = path.params[:, :2]
         inside = points_inside(P, window)
@@ -536,11 +539,7 @@ def regression_explorer(X, y, feature_names=("x1", "x2")):
         off_plot.set_visible(not inside.all())
         loss_line.set_data(np.arange(len(path.losses)), path.losses)
         message.set_text(wrapped(f"lr = {lr:.3g}: {path.message}", 130))
-        new_range = shown_steps != steps
-        if new_range:
-            ax2.set_xlim(-0.02 * steps, 1.02 * steps)
-            shown_steps = steps
-        plot.redraw(everything=new_range)
+        plot.redraw()
         return path
 
     return readable(explorer(update, plot, lr=lr_slider, steps=steps_slider))
