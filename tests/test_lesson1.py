@@ -117,6 +117,36 @@ def test_outlier_widget():
     assert w.result.best["huber"] == pytest.approx(w.result.best["mse"], rel=0.05)
 
 
+def test_loss_explorer_redraws_its_picture_in_place():
+    w = lf.loss_explorer()
+    name, delta = w.children[0], w.children[1]
+    first = bytes(w.plot.image.value)
+    assert first.startswith(b"\x89PNG")
+    delta.value = 2.0
+    moved = bytes(w.plot.image.value)
+    assert moved != first                                    # the Huber curve moved
+    expected = lf.loss_curve("huber", delta=2.0)
+    np.testing.assert_array_equal(w.result.values, expected.values)
+    np.testing.assert_array_equal(w.result.gradients, expected.gradients)
+    name.value = "cross_entropy"
+    assert bytes(w.plot.image.value) != moved and w.result.name == "cross_entropy"
+    np.testing.assert_array_equal(w.result.values, lf.loss_curve("cross_entropy").values)
+
+
+def test_outlier_explorer_redraws_its_picture_in_place():
+    w = lf.outlier_explorer()
+    outlier, delta = w.children[0], w.children[1]
+    first = bytes(w.plot.image.value)
+    outlier.value = 250.0
+    moved = bytes(w.plot.image.value)
+    assert moved != first
+    expected = lf.outlier_effect(250.0, delta.value)
+    assert w.result.best == expected.best and w.result.losses_with == expected.losses_with
+    delta.value = 1.0
+    assert bytes(w.plot.image.value) != moved
+    assert w.result.best["huber"] == lf.outlier_effect(250.0, 1.0).best["huber"]
+
+
 def test_naive_log_softmax_overflows_and_library_does_not():
     z = np.array([[1000.0, 999.0, 998.0]])
     with np.errstate(all="ignore"):

@@ -578,3 +578,48 @@ def test_vanishing_explorer():
     controls["initialisation"].value = "course_lib default"
     assert w.result["relu"][0] / w.result["relu"][-1] < 1e-4
     plt.close("all")
+
+
+def test_graph_explorer_redraws_its_picture_in_place():
+    plt.close("all")
+    w = demo.graph_explorer()
+    (slider,) = w.kwargs_widgets
+    tiny = demo.tiny_pass()
+    pictures = {bytes(w.plot.image.value)}
+    for k in (5, 12, slider.max):
+        slider.value = k
+        pictures.add(bytes(w.plot.image.value))
+        expected = demo.graph_state(tiny, k)
+        assert w.result.step == expected.step and w.result.grads_known == expected.grads_known
+        assert w.result.values_known == expected.values_known and w.result.params_known == expected.params_known
+    assert len(pictures) == 4                         # every step looks different
+    assert plt.get_fignums() == []                    # no pyplot figure made or leaked
+
+
+def test_weight_explorer_redraws_its_picture_in_place():
+    plt.close("all")
+    w = demo.weight_explorer()
+    controls = {c.description: c for c in w.kwargs_widgets}
+    first = bytes(w.plot.image.value)
+    controls["change by"].value = 0.5
+    moved = bytes(w.plot.image.value)
+    assert moved != first
+    expected = demo.weight_sweep("W1[0,0]", 0.5)
+    assert w.result.slope == expected.slope and w.result.tiny.loss == expected.tiny.loss
+    np.testing.assert_array_equal(w.result.losses, expected.losses)
+    controls["weight"].value = "b2[0]"
+    assert bytes(w.plot.image.value) != moved
+    np.testing.assert_array_equal(w.result.losses, demo.weight_sweep("b2[0]", 0.5).losses)
+    assert plt.get_fignums() == []
+
+
+def test_vanishing_explorer_redraws_its_picture_in_place():
+    plt.close("all")
+    w = demo.vanishing_explorer()
+    controls = {c.description: c for c in w.kwargs_widgets}
+    first = bytes(w.plot.image.value)
+    controls["hidden layers"].value = 20
+    assert bytes(w.plot.image.value) != first
+    for name in ("sigmoid", "tanh", "relu"):
+        assert np.array_equal(w.result[name], demo.gradient_norms_by_layer(name, 20))
+    assert plt.get_fignums() == []

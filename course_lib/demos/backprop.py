@@ -7,6 +7,7 @@ Pure functions (no drawing, testable headless):
 - ``graph_nodes(tiny)``, ``graph_steps(tiny)``, ``graph_state(tiny, k)``
                                         -> the graph's nodes, the forward-then-backward order in
                                            which they are computed, what is known after step k
+- ``gradient_table(tiny, params_known)`` -> the parameters' gradients known so far, as text
 - ``weight_sweep(name, delta)``         -> ``Sweep``: change one weight, recompute everything
 - ``accumulation_numbers()``            -> a value used twice; a second backward without zero_grad
 - ``central_difference(f, x, eps)``     -> a finite difference in x's own dtype (float32 too)
@@ -17,7 +18,8 @@ Pure functions (no drawing, testable headless):
                                                              course_lib's layers
 - ``gradient_norms_by_layer(activation, depth, ...)``     -> vanishing gradients, layer by layer
 
-Widgets (thin: controls -> the functions above -> a plot):
+Widgets (thin: controls -> the functions above -> a ``LivePlot``, a figure made once whose
+moving parts are updated in place, so a control answers at once):
 
 - ``graph_explorer()``      step through the forward pass and then the backward pass, node by node
 - ``weight_explorer()``     change one weight; see the loss and every gradient change
@@ -40,13 +42,14 @@ Backward, each line one use of the chain rule (a product of local derivatives)::
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
+from matplotlib.patches import FancyArrowPatch
 
 from course_lib import gradcheck, losses, nn, optim
+from course_lib.demos.live_plot import LivePlot, explorer
 
 # ---------------------------------------------------------------------------
 # The tiny network: 2 inputs, 3 hidden ReLU units, 1 output, squared error
@@ -232,81 +235,148 @@ def graph_state(tiny, k):
     return GraphState(steps[k], k, len(steps), values, grads, params)
 
 
-def draw_graph(ax, tiny, state):
-    """Draw the graph with the values (black) and gradients (red) known at ``state``."""
-    nodes = {node.key: node for node in graph_nodes(tiny)}
-    xs = {0: 0.0, 1: 1.6, 2: 3.2, 3: 4.8, 4: 6.3}
-    pos = {key: (xs[node.column], 2.0 - node.row) for key, node in nodes.items()}
-    edges = [(f"x{i + 1}", f"z{j + 1}", f"W1[{i},{j}]") for i in range(2) for j in range(3)]
-    edges += [(f"z{j + 1}", f"h{j + 1}", "") for j in range(3)]
-    edges += [(f"h{j + 1}", "y_hat", f"W2[{j}]") for j in range(3)]
-    edges.append(("y_hat", "L", ""))
-    current = set(state.step.keys)
-    if "W2, b2" in current:
-        current = {"h1", "h2", "h3", "y_hat"}
-    if "W1, b1" in current:
-        current = {"x1", "x2", "z1", "z2", "z3"}
-    backward = state.step.phase == "backward"
-    half_size = {"x": (0.32, 0.2), "z": (0.5, 0.3), "h": (0.55, 0.3), "y": (0.5, 0.3), "L": (0.4, 0.3)}
+def _vector(values):
+    """``[-1.26, 0.9, 0]``: numbers to 4 significant digits (and no "-0")."""
+    return "[" + ", ".join(f"{value + 0:.4g}" for value in values) + "]"
 
-    def border(key, towards):
+
+def gradient_table(tiny, params_known):
+    """The parameters' gradients known so far (``params_known`` holds "W2, b2" and / or "W1, b1"), as text.
+
+    Each gradient has the shape of its parameter: W2 is a column (3, 1), W1 two rows of three.
+    """
+    grads = tiny.param_grad
+    lines = []
+    if "W2, b2" in params_known:
+        lines += [f"∂L/∂W2 = {_vector(grads['W2'][:, 0])}ᵀ", f"∂L/∂b2 = {_vector(grads['b2'])}"]
+    if "W1, b1" in params_known:
+        lines += [f"∂L/∂W1 = [{_vector(grads['W1'][0])},", f"          {_vector(grads['W1'][1])}]",
+                  f"∂L/∂b1 = {_vector(grads['b1'])}"]
+    return "parameter gradients:\n" + "\n".join(lines) if lines else ""
+
+
+class GraphDrawing:
+    """The graph of the tiny network drawn once on ``ax``; ``show(state)`` restyles it for a step.
+
+    The column headings ("z = x W1 + b1", ...) never change; every node box,
+    edge arrow and the table of parameter gradients is made once, and a step
+    only changes their texts, colours and line widths (and turns the active
+    arrows around in the backward pass). ``artists`` lists everything that
+    changes, for ``LivePlot.moving``.
+    """
+
+    COLUMN_X = {0: 0.0, 1: 1.6, 2: 3.2, 3: 4.8, 4: 6.3}
+    HEADINGS = {0: "input x", 1: "z = x W1 + b1", 2: "h = ReLU(z)", 3: "ŷ = h W2 + b2", 4: "L = (ŷ − y)²"}
+    HALF_SIZE = {"x": (0.32, 0.2), "z": (0.5, 0.22), "h": (0.55, 0.22), "y": (0.5, 0.22), "L": (0.4, 0.22)}
+
+    def __init__(self, ax, tiny):
+        self.tiny = tiny
+        self.nodes = {node.key: node for node in graph_nodes(tiny)}
+        self.pos = {key: (self.COLUMN_X[node.column], 2.0 - node.row) for key, node in self.nodes.items()}
+        for column, heading in self.HEADINGS.items():
+            ax.text(self.COLUMN_X[column], 2.5, heading, ha="center", va="center", fontsize=9, color="0.25")
+        self.edges = [(f"x{i + 1}", f"z{j + 1}") for i in range(2) for j in range(3)]
+        self.edges += [(f"z{j + 1}", f"h{j + 1}") for j in range(3)]
+        self.edges += [(f"h{j + 1}", "y_hat") for j in range(3)]
+        self.edges.append(("y_hat", "L"))
+        self.arrows = {}
+        for a, b in self.edges:
+            arrow = FancyArrowPatch(self._border(a, self.pos[b]), self._border(b, self.pos[a]),
+                                    arrowstyle="-|>", shrinkA=0, shrinkB=0)
+            self.arrows[a, b] = ax.add_patch(arrow)
+        self.boxes = {key: ax.text(*self.pos[key], "", ha="center", va="center", fontsize=8.5, zorder=3,
+                                   bbox=dict(boxstyle="round,pad=0.35"))
+                      for key in self.nodes}
+        self.table = ax.text(6.9, 2.6, "", ha="left", va="top", fontsize=8.5, family="monospace")
+        self.artists = [*self.arrows.values(), *self.boxes.values(), self.table]
+        ax.set_xlim(-0.7, 9.6)
+        ax.set_ylim(-0.35, 2.7)
+        ax.axis("off")
+
+    def _border(self, key, towards):
         """The point where the line from node ``key`` to ``towards`` leaves the node's box."""
-        (x0, y0), (x1, y1) = pos[key], towards
-        width, height = half_size[key[0]]
+        (x0, y0), (x1, y1) = self.pos[key], towards
+        width, height = self.HALF_SIZE[key[0]]
         t = min(width / max(abs(x1 - x0), 1e-9), height / max(abs(y1 - y0), 1e-9))
         return x0 + t * (x1 - x0), y0 + t * (y1 - y0)
 
-    for a, b, _ in edges:
-        active = a in current and b in current or (b in current and not backward and a in state.values_known) \
-            or (a in current and backward and b in state.grads_known)
-        start, end = border(a, pos[b]), border(b, pos[a])
-        if backward and active:      # the gradient travels against the direction of computation
-            start, end = end, start
-        ax.annotate("", xy=end, xytext=start,
-                    arrowprops=dict(arrowstyle="-|>", lw=2.2 if active else 0.8, shrinkA=0, shrinkB=0,
-                                    mutation_scale=16 if active else 9,
-                                    color=("C3" if backward else "C0") if active else "0.6"))
-    for key, node in nodes.items():
-        x, y = pos[key]
-        off = key.startswith(("z", "h")) and key in state.values_known and tiny.z[0, int(key[1]) - 1] <= 0
-        face = "#fff3cd" if key in current else ("#eeeeee" if off else "white")
-        short = "ŷ" if key == "y_hat" else key
-        lines = [node.label]
-        lines.append(f"{short} = {node.value:.4g}" if key in state.values_known else f"{short} = ?")
-        if not key.startswith("x"):   # dL/dx is not needed: nothing before the inputs learns
-            lines.append(f"∂L/∂{short} = {node.grad:.4g}" if key in state.grads_known else f"∂L/∂{short} = ?")
-        ax.text(x, y, "\n".join(lines), ha="center", va="center", fontsize=8.5, zorder=3,
-                bbox=dict(boxstyle="round,pad=0.35", fc=face, ec="C3" if key in current else "0.4",
-                          lw=2 if key in current else 1))
-    known = [(label, value, grad) for label, value, grad in tiny.parameter_items()
-             if label[:2] in {name for group in state.params_known for name in group.split(", ")}]
-    table = "parameters and ∂L/∂parameter:\n" + "\n".join(
-        f"{label:8s} = {value:5.3g}   ∂L/∂ = {grad + 0:6.4g}" for label, value, grad in known) if known else ""
-    ax.text(6.9, 2.6, table, ha="left", va="top", fontsize=8.5, family="monospace")
-    ax.set_xlim(-0.7, 9.6)
-    ax.set_ylim(-0.7, 2.7)
-    ax.axis("off")
+    def show(self, state):
+        """Values (black) and gradients known at ``state``; the current step's nodes in yellow."""
+        tiny = self.tiny
+        current = set(state.step.keys)
+        if "W2, b2" in current:
+            current = {"h1", "h2", "h3", "y_hat"}
+        if "W1, b1" in current:
+            current = {"x1", "x2", "z1", "z2", "z3"}
+        backward = state.step.phase == "backward"
+        for (a, b), arrow in self.arrows.items():
+            active = a in current and b in current or (b in current and not backward and a in state.values_known) \
+                or (a in current and backward and b in state.grads_known)
+            start, end = self._border(a, self.pos[b]), self._border(b, self.pos[a])
+            if backward and active:      # the gradient travels against the direction of computation
+                start, end = end, start
+            arrow.set_positions(start, end)
+            arrow.set_linewidth(2.2 if active else 0.8)
+            arrow.set_mutation_scale(16 if active else 9)
+            arrow.set_color(("C3" if backward else "C0") if active else "0.6")
+        for key, node in self.nodes.items():
+            off = key.startswith(("z", "h")) and key in state.values_known and tiny.z[0, int(key[1]) - 1] <= 0
+            short = "ŷ" if key == "y_hat" else key
+            lines = [f"{short} = {node.value:.4g}" if key in state.values_known else f"{short} = ?"]
+            if not key.startswith("x"):   # dL/dx is not needed: nothing before the inputs learns
+                gradient = f"{node.grad:.4g}" if key in state.grads_known else "?"
+                lines.append(f"∂L/∂{short} = {gradient}")
+            box = self.boxes[key]
+            box.set_text("\n".join(lines))
+            frame = box.get_bbox_patch()
+            frame.set_facecolor("#fff3cd" if key in current else ("#eeeeee" if off else "white"))
+            frame.set_edgecolor("C3" if key in current else "0.4")
+            frame.set_linewidth(2 if key in current else 1)
+        self.table.set_text(gradient_table(tiny, state.params_known))
+
+
+def draw_graph(ax, tiny, state):
+    """Draw the graph with the values (black) and gradients (red) known at ``state``."""
+    GraphDrawing(ax, tiny).show(state)
 
 
 def graph_explorer(interval_ms=900):
-    """Widget: a step slider (with Play) walking the forward pass, then the backward pass."""
+    """Widget: a step slider (with Play) walking the forward pass, then the backward pass.
+
+    The graph is drawn once; each step restyles its boxes and arrows in place.
+    The 19 pictures never change, so each is drawn once, when the widget is
+    built, and kept: a step of the slider or of Play then only shows it.
+    """
     tiny = tiny_pass()
     total = len(graph_steps(tiny))
+    states = [graph_state(tiny, k) for k in range(total)]
     slider = widgets.IntSlider(value=0, min=0, max=total - 1, description="step",
                                layout=widgets.Layout(width="420px"))
     play = widgets.Play(value=0, min=0, max=total - 1, interval=interval_ms, description="play")
     widgets.jslink((play, "value"), (slider, "value"))
 
+    plot = LivePlot(figsize=(12, 4.0))
+    ax = plot.figure.add_subplot()
+    drawing = GraphDrawing(ax, tiny)
+    plot.moving(drawing.artists)
+    title = plot.moving(ax.set_title(" ", fontsize=9, loc="left"))
+    pictures = {}                # step -> PNG: the walk's pictures never change, so each is drawn once
+
     def update(step):
-        state = graph_state(tiny, step)
-        fig, ax = plt.subplots(figsize=(12, 4.6))
-        draw_graph(ax, tiny, state)
-        ax.set_title(f"{state.step.phase} pass, step {state.number + 1} of {state.total}:  {state.step.text}",
-                     fontsize=9, loc="left", color="C3" if state.step.phase == "backward" else "C0")
-        _show(fig)
+        state = states[step]
+        if step in pictures:
+            plot.image.value = pictures[step]
+            return state
+        drawing.show(state)
+        title.set_text(f"{state.step.phase} pass, step {state.number + 1} of {state.total}:  {state.step.text}")
+        title.set_color("C3" if state.step.phase == "backward" else "C0")
+        plot.redraw()
+        pictures[step] = plot.image.value
         return state
 
-    w = widgets.interactive(update, step=slider)
+    w = explorer(update, plot, step=slider)
+    for step in [*range(1, total), 0]:     # draw every step now: the slider and Play then answer at once
+        update(step)
     w.children = (widgets.HBox([play, slider]),) + tuple(c for c in w.children if c is not slider)
     w.play = play
     return w
@@ -327,6 +397,11 @@ def _set(params, label, value):
     params[name][index] = value
 
 
+def _lesson_value(label):
+    """The lesson's value of parameter ``label`` ("W1[0,2]" -> 0.3)."""
+    return dict((lab, value) for lab, value, _ in tiny_pass().parameter_items())[label]
+
+
 @dataclass
 class Sweep:
     """One weight moved by ``delta`` from the lesson's value.
@@ -343,64 +418,112 @@ class Sweep:
     slope: float
 
 
+@lru_cache(maxsize=None)
+def _loss_along(label, half_width, points):
+    """``(grid, losses)``: the loss as parameter ``label`` alone runs over its lesson's value ± ``half_width``.
+
+    Remembered: the curve does not depend on how far the weight has been moved.
+    """
+    base = _lesson_value(label)
+    grid = np.linspace(base - half_width, base + half_width, points)
+    params = tiny_params()
+    curve = []
+    for w in grid:
+        _set(params, label, w)
+        curve.append(tiny_pass(params).loss)
+    return grid, np.array(curve)
+
+
 def weight_sweep(label, delta, half_width=2.0, points=201):
     """Move parameter ``label`` by ``delta``; recompute the pass and the loss along that weight."""
     params = tiny_params()
-    base = dict(zip(parameter_labels(), [v for _, v, _ in tiny_pass().parameter_items()]))[label]
-    value = base + float(delta)
+    value = _lesson_value(label) + float(delta)
     _set(params, label, value)
     tiny = tiny_pass(params)
-    grid = np.linspace(base - half_width, base + half_width, points)
-    curve = []
-    for w in grid:
-        moved = {k: v.copy() for k, v in params.items()}
-        _set(moved, label, w)
-        curve.append(tiny_pass(moved).loss)
+    grid, curve = _loss_along(label, half_width, points)
     slope = dict((lab, g) for lab, _, g in tiny.parameter_items())[label]
-    return Sweep(label, value, tiny, grid, np.array(curve), slope)
+    return Sweep(label, value, tiny, grid.copy(), curve.copy(), slope)
+
+
+def _largest_gradient(label, deltas):
+    """The largest |∂L/∂parameter| of the 13 parameters while ``label`` moves by each of ``deltas``."""
+    largest = 0.0
+    for delta in deltas:
+        params = tiny_params()
+        _set(params, label, _lesson_value(label) + float(delta))
+        largest = max(largest, *(abs(g) for _, _, g in tiny_pass(params).parameter_items()))
+    return largest
 
 
 def weight_explorer():
-    """Widget: choose a weight and move it; the loss curve with its tangent, and all 13 gradients."""
+    """Widget: choose a weight and move it; the loss curve with its tangent, and all 13 gradients.
+
+    Choosing a weight redraws the whole picture (its loss curve and the axes'
+    ranges, wide enough for every change); moving it redraws the point, the
+    tangent, the bars and the titles.
+    """
     labels = parameter_labels()
     reference = tiny_pass()
     controls = dict(
         label=widgets.Dropdown(options=labels, value="W1[0,0]", description="weight"),
         delta=widgets.FloatSlider(value=0.0, min=-2.0, max=2.0, step=0.05, description="change by"),
     )
+    slider = controls["delta"]
+    deltas = np.linspace(slider.min, slider.max, round((slider.max - slider.min) / slider.step) + 1)
+
+    plot = LivePlot(figsize=(12, 4.2))
+    ax1, ax2 = plot.figure.subplots(1, 2, width_ratios=[1, 1.2])
+    curve_line, = ax1.plot([], [], color="C0", label="L as this weight varies")    # changes with the weight only
+    point, = plot.moving(ax1.plot([], [], "o", color="C3"))
+    tangent, = plot.moving(ax1.plot([], [], color="C3", lw=2, label="tangent: its slope is ∂L/∂(the weight)"))
+    ax1.set_ylabel("loss L")
+    ax1.legend(fontsize=8, loc="best")
+    ax1.grid(alpha=0.3)
+    loss_title = plot.moving(ax1.set_title(" ", fontsize=10))
+    y = np.arange(len(labels))
+    bars = plot.moving(ax2.barh(y, np.zeros(len(labels)), color="C0"))
+    plot.moving(ax2.scatter([g for _, _, g in reference.parameter_items()], y, marker="|", s=200, color="k",
+                            label="at the lesson's weights"))        # moving, so it is drawn over the bars
+    ax2.set_yticks(y, labels, fontsize=8)
+    ax2.invert_yaxis()
+    ax2.axvline(0, color="0.5", lw=0.8)
+    ax2.set_xlabel("∂L/∂parameter")
+    ax2.legend(fontsize=8, loc="lower right")
+    gradient_title = plot.moving(ax2.set_title(" ", fontsize=10))
+    shown_label = None               # the picture is redrawn in full only when the weight changes
 
     def update(label, delta):
+        nonlocal shown_label
         sweep = weight_sweep(label, delta)
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw=dict(width_ratios=[1, 1.2]))
-        ax1.plot(sweep.grid, sweep.losses, color="C0", label="L as this weight varies")
-        ax1.plot([sweep.value], [sweep.tiny.loss], "o", color="C3")
+        point.set_data([sweep.value], [sweep.tiny.loss])
         t = np.array([-0.4, 0.4])
-        ax1.plot(sweep.value + t, sweep.tiny.loss + sweep.slope * t, color="C3", lw=2,
-                 label=f"slope ∂L/∂{label} = {sweep.slope:.4g}")
-        ax1.set_ylim(min(-0.05, sweep.losses.min() - 0.1), min(sweep.losses.max(), 10) + 0.2)
-        ax1.set_xlabel(label)
-        ax1.set_ylabel("loss L")
-        ax1.set_title(f"{label} = {sweep.value:.3g}:  L = {sweep.tiny.loss:.4g}", fontsize=10)
-        ax1.legend(fontsize=8, loc="upper center")
-        ax1.grid(alpha=0.3)
+        tangent.set_data(sweep.value + t, sweep.tiny.loss + sweep.slope * t)
+        loss_title.set_text(f"{label} = {sweep.value:.3g}:  L = {sweep.tiny.loss:.4g},  "
+                            f"∂L/∂{label} = {sweep.slope:.4g}")
         items = sweep.tiny.parameter_items()
-        names = [lab for lab, _, _ in items]
-        y = np.arange(len(names))
-        ax2.barh(y, [g for _, _, g in items], color=["C3" if n == label else "C0" for n in names])
-        ax2.scatter([g for _, _, g in reference.parameter_items()], y, marker="|", s=200, color="k",
-                    label="at the lesson's weights")
-        ax2.set_yticks(y, names, fontsize=8)
-        ax2.invert_yaxis()
-        ax2.axvline(0, color="0.5", lw=0.8)
-        ax2.set_xlabel("∂L/∂parameter")
+        for bar, (_, _, gradient) in zip(bars, items):
+            bar.set_width(gradient)
         off = [f"h{j + 1}" for j in range(3) if sweep.tiny.z[0, j] <= 0]
-        ax2.set_title("every gradient; off units: " + (", ".join(off) if off else "none"), fontsize=10)
-        ax2.legend(fontsize=8, loc="lower right")
-        fig.tight_layout()
-        _show(fig)
+        gradient_title.set_text("every gradient; off units: " + (", ".join(off) if off else "none"))
+        if label != shown_label:
+            curve_line.set_data(sweep.grid, sweep.losses)
+            margin = 0.05 * (sweep.grid[-1] - sweep.grid[0])
+            ax1.set_xlim(sweep.grid[0] - margin, sweep.grid[-1] + margin)
+            ax1.set_ylim(min(-0.05, sweep.losses.min() - 0.1), min(sweep.losses.max(), 10) + 0.2)
+            ax1.set_xlabel(label)
+            reach = 1.1 * max(_largest_gradient(label, deltas), 1e-3)
+            ax2.set_xlim(-reach, reach)
+            for bar, name in zip(bars, labels):
+                bar.set_color("C3" if name == label else "C0")
+            shown_label = label
+            plot.figure.set_layout_engine("constrained")   # new ranges and labels: lay the figure out again
+            plot.fix_layout()
+            plot.redraw(everything=True)
+        else:
+            plot.redraw()
         return sweep
 
-    return _readable(widgets.interactive(update, **controls))
+    return _readable(explorer(update, plot, **controls))
 
 
 # ---------------------------------------------------------------------------
@@ -744,42 +867,68 @@ def gradient_norms_by_layer(activation, depth, width=64, init="he", n_examples=1
 
 
 def vanishing_explorer():
-    """Widget: depth and initialisation; gradient size per layer for sigmoid, tanh and ReLU."""
+    """Widget: depth and initialisation; gradient size per layer for sigmoid, tanh and ReLU.
+
+    Each (depth, initialisation) is computed the first time it is shown (three
+    deep stacks and a backward pass each, 6–90 ms) and kept, since the numbers
+    never change. The y axis is fixed per initialisation, from the shallowest
+    and the deepest stack of the slider, so a depth change redraws only the lines.
+    """
     controls = dict(
         depth=widgets.IntSlider(value=15, min=2, max=40, description="hidden layers"),
         init=widgets.Dropdown(options=[("He: N(0, 2/width)", "he"),
                                        ("course_lib default: U(±1/√width)", "course_lib default")],
                               value="he", description="initialisation"),
     )
+    depths = range(controls["depth"].min, controls["depth"].max + 1)
+    activations = {"sigmoid": "C3", "tanh": "C2", "relu": "C0"}
+    computed = {}             # (depth, init) -> {activation: norms}, filled as the learner explores
+
+    plot = LivePlot(figsize=(9, 4.2))
+    ax = plot.figure.add_subplot()
+    lines = {name: plot.moving(ax.semilogy([], [], "o-", ms=3, color=color, label=name))[0]
+             for name, color in activations.items()}
+    ax.set_xlim(0, depths[-1] + 1)
+    ax.set_xlabel("layer (1 = next to the input; the loss is after the last)")
+    ax.set_ylabel("‖∂L/∂W‖ of the layer (log scale)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, which="both")
+    setting_title = ax.set_title(" ", fontsize=10, loc="left")
+    ratio_title = plot.moving(ax.set_title(" ", fontsize=9, loc="right"))
+    shown_init = None
+
+    def norms_of(depth, init):
+        if (depth, init) not in computed:
+            computed[depth, init] = {name: gradient_norms_by_layer(name, depth, init=init) for name in activations}
+        return computed[depth, init]
 
     def update(depth, init):
-        norms = {name: gradient_norms_by_layer(name, depth, init=init) for name in ("sigmoid", "tanh", "relu")}
-        fig, ax = plt.subplots(figsize=(9, 4.2))
+        nonlocal shown_init
+        norms = norms_of(depth, init)
         layers = np.arange(1, depth + 1)
-        for color, (name, values) in zip(("C3", "C2", "C0"), norms.items()):
-            ax.semilogy(layers, np.maximum(values, 1e-300), "o-", ms=3, color=color,
-                        label=f"{name}: layer 1 / layer {depth} = {values[0] / values[-1]:.2g}")
-        ax.set_xlabel("layer (1 = next to the input; the loss is after the last)")
-        ax.set_ylabel("‖∂L/∂W‖ of the layer (log scale)")
-        ax.set_title(f"{depth} hidden layers of 64 units, {init} initialisation", fontsize=10)
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3, which="both")
-        fig.tight_layout()
-        _show(fig)
+        for name, values in norms.items():
+            lines[name].set_data(layers, np.maximum(values, 1e-300))
+        ratio_title.set_text(f"layer 1 / layer {depth}:  "
+                             + ",  ".join(f"{name} {values[0] / values[-1]:.2g}" for name, values in norms.items()))
+        if init != shown_init:
+            extremes = [norms_of(depths[0], init), norms_of(depths[-1], init)]
+            every = np.concatenate([values for by_name in extremes for values in by_name.values()])
+            ax.set_ylim(np.maximum(every, 1e-300).min() / 5, every.max() * 5)
+            setting_title.set_text(f"64 units per layer, {init} initialisation")
+            shown_init = init
+            plot.figure.set_layout_engine("constrained")   # new ticks and title: lay the figure out again
+            plot.fix_layout()
+            plot.redraw(everything=True)
+        else:
+            plot.redraw()
         return norms
 
-    return _readable(widgets.interactive(update, **controls))
+    return _readable(explorer(update, plot, **controls))
 
 
 # ---------------------------------------------------------------------------
 # Drawing helpers
 # ---------------------------------------------------------------------------
-
-def _show(fig):
-    """Display a figure once, then close it (no duplicate, no leak)."""
-    display(fig)
-    plt.close(fig)
-
 
 def _readable(widget):
     """Give every control room for its full description; return the widget."""

@@ -9,7 +9,8 @@ Pure functions (no drawing, testable headless):
 - ``best_constant(y, name, delta=1.0)``   -> the constant c that minimises the mean loss of (y, c)
 - ``naive_log_softmax(z)``                -> log-softmax *without* subtracting the max (it overflows)
 
-Widgets (thin: they call the functions above and draw):
+Widgets (thin: they call the functions above and draw into a ``LivePlot``, a figure
+made once whose moving parts are updated in place, so a slider answers at once):
 
 - ``loss_explorer()``     which loss, Huber's delta
 - ``outlier_explorer()``  size of the outlier, Huber's delta
@@ -19,13 +20,15 @@ All values and gradients come from ``course_lib.losses``; the curves are of
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import losses
-from course_lib.demos.gradient_descent import readable, show
+from course_lib.demos.gradient_descent import readable
+from course_lib.demos.live_plot import LivePlot, explorer
 
 REGRESSION = ("mae", "mse", "huber")
 PROBABILITY = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "nll")
@@ -118,6 +121,21 @@ def loss_curve(name, delta=1.0, points=401, error_range=4.0):
                      ("z" if name == "cross_entropy" else "s"), "score")
 
 
+def curve_limits(curve):
+    """The y-ranges that show ``curve`` well: ``(value_ylim, gradient_ylim, note)``.
+
+    ``note`` is None, or a sentence saying that the gradient axis is clipped
+    (cross-entropy's −1/p goes to −∞ as p -> 0).
+    """
+    top = float(np.max(curve.values))
+    value_ylim = (-0.05 * top - 0.05, top * 1.05 + 0.05)
+    g = curve.gradients
+    span = max(float(np.max(np.abs(g))), 1e-3)
+    if curve.family == "probability" and span > 12:
+        return value_ylim, (-12, 1), f"clipped: reaches {g.min():.0f} at p = {curve.x[0]:.3f}, → −∞ as p → 0"
+    return value_ylim, (-1.1 * span, 1.1 * span), None
+
+
 def plot_loss_curve(curve, others=(), axes=None):
     """Value (left) and gradient (right) of ``curve``; ``others`` drawn faintly for comparison."""
     if axes is None:
@@ -130,16 +148,11 @@ def plot_loss_curve(curve, others=(), axes=None):
         ax_grad.plot(other.x, other.gradients, lw=1, alpha=0.35, label=other.name)
     ax_value.plot(curve.x, curve.values, color="k", lw=2.2, label=curve.name)
     ax_grad.plot(curve.x, curve.gradients, color="k", lw=2.2, label=curve.name)
-    top = float(np.max(curve.values))
-    ax_value.set_ylim(-0.05 * top - 0.05, top * 1.05 + 0.05)
-    g = curve.gradients
-    span = max(float(np.max(np.abs(g))), 1e-3)
-    if curve.family == "probability" and span > 12:
-        ax_grad.set_ylim(-12, 1)  # −1/p goes to −∞ as p -> 0: clip the axis and say so
-        ax_grad.text(0.3, 0.3, f"clipped: reaches {g.min():.0f} at p = {curve.x[0]:.3f}, → −∞ as p → 0",
-                     transform=ax_grad.transAxes, fontsize=8)
-    else:
-        ax_grad.set_ylim(-1.1 * span, 1.1 * span)
+    value_ylim, grad_ylim, note = curve_limits(curve)
+    ax_value.set_ylim(*value_ylim)
+    ax_grad.set_ylim(*grad_ylim)
+    if note:
+        ax_grad.text(0.3, 0.3, note, transform=ax_grad.transAxes, fontsize=8)
     ax_value.set_xlabel(curve.x_label)
     ax_value.set_ylabel("loss of one example")
     ax_grad.set_xlabel(curve.x_label)
@@ -153,24 +166,92 @@ def plot_loss_curve(curve, others=(), axes=None):
     return fig
 
 
+@lru_cache(maxsize=None)
+def _remembered_curve(name, delta):
+    """``loss_curve(name, delta=delta)``, computed once per (name, delta)."""
+    return loss_curve(name, delta=delta)
+
+
+def family_curves(name, delta):
+    """``(curve, others)``: ``loss_curve(name, delta)`` and the curves of the other losses of its family.
+
+    The curves are remembered, so moving a slider back and forth recomputes
+    nothing; only Huber's curve depends on ``delta``.
+    """
+    def curve(loss):
+        return _remembered_curve(loss, float(delta) if loss == "huber" else 1.0)
+
+    family = REGRESSION if name in REGRESSION else PROBABILITY if name in PROBABILITY else ()
+    return curve(name), [curve(other) for other in family if other != name]
+
+
 def loss_explorer():
-    """Widget: pick a loss (and Huber's delta); see its value and gradient for one example."""
+    """Widget: pick a loss (and Huber's delta); see its value and gradient for one example.
+
+    Choosing a loss redraws the whole picture (axes, limits, legend); moving
+    delta only moves the curves. The axes of Huber are scaled for the largest
+    delta, so they stay put while delta moves.
+    """
+    name_menu = widgets.Dropdown(options=list(ALL_LOSSES), value="huber", description="loss")
+    delta_slider = widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=0.6, step=0.05,
+                                          description="Huber δ", readout_format=".2f")
+    largest_delta = delta_slider.base ** delta_slider.max
+
+    plot = LivePlot(figsize=(10, 3.6))
+    axes = plot.figure.subplots(1, 2)
+    ax_value, ax_grad = axes
+    # up to three other losses of the same family, drawn faintly, then the chosen one in black
+    faint = [(plot.moving(ax_value.plot([], [], lw=1, alpha=0.35, color=f"C{i}"))[0],
+              plot.moving(ax_grad.plot([], [], lw=1, alpha=0.35, color=f"C{i}"))[0]) for i in range(3)]
+    chosen = (plot.moving(ax_value.plot([], [], color="k", lw=2.2))[0],
+              plot.moving(ax_grad.plot([], [], color="k", lw=2.2))[0])
+    value_title = plot.moving(ax_value.set_title(" ", fontsize=10))
+    grad_title = ax_grad.set_title(" ", fontsize=10)
+    note = ax_grad.text(0.3, 0.3, "", transform=ax_grad.transAxes, fontsize=8)
+    ax_value.set_ylabel("loss of one example")
+    for ax in axes:
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.grid(alpha=0.3)
+    shown_name = None            # the picture is redrawn in full only when the loss changes
+
+    def show_curve(lines, curve):
+        for line, ys in zip(lines, (curve.values, curve.gradients)):
+            line.set_data(curve.x, ys)
+            line.set_label(curve.name)
+            line.set_visible(True)
 
     def update(name, delta):
-        curve = loss_curve(name, delta=delta)
-        family = (REGRESSION if name in REGRESSION else PROBABILITY if name in PROBABILITY else ())
-        others = [loss_curve(other, delta=delta) for other in family if other != name]
-        fig = plot_loss_curve(curve, others)
-        fig.tight_layout()
-        show(fig)
+        nonlocal shown_name
+        curve, others = family_curves(name, delta)
+        show_curve(chosen, curve)
+        for lines, other in zip(faint, others):
+            show_curve(lines, other)
+        for lines in faint[len(others):]:
+            for line in lines:
+                line.set_visible(False)
+        value_title.set_text(f"{name} (δ = {delta:.2f}): value" if name == "huber" else f"{name}: value")
+        if name != shown_name:
+            value_ylim, grad_ylim, clipped = curve_limits(
+                family_curves("huber", largest_delta)[0] if name == "huber" else curve)
+            ax_value.set_ylim(*value_ylim)
+            ax_grad.set_ylim(*grad_ylim)
+            note.set_text(clipped or "")
+            grad_title.set_text(f"{name}: gradient")
+            ax_value.set_xlim(curve.x[0], curve.x[-1])
+            ax_grad.set_xlim(curve.x[0], curve.x[-1])
+            ax_value.set_xlabel(curve.x_label)
+            ax_grad.set_xlabel(curve.x_label)
+            ax_grad.set_ylabel(curve.gradient_label)
+            ax_value.legend(handles=[lines[0] for lines in faint[:len(others)]] + [chosen[0]], fontsize=8)
+            shown_name = name
+            plot.figure.set_layout_engine("constrained")   # new labels and ticks: lay the figure out again
+            plot.fix_layout()
+            plot.redraw(everything=True)
+        else:
+            plot.redraw()
         return curve
 
-    return readable(widgets.interactive(
-        update,
-        name=widgets.Dropdown(options=list(ALL_LOSSES), value="huber", description="loss"),
-        delta=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=0.6, step=0.05,
-                                     description="Huber δ", readout_format=".2f"),
-    ))
+    return readable(explorer(update, plot, name=name_menu, delta=delta_slider))
 
 
 # ---------------------------------------------------------------------------
@@ -247,42 +328,63 @@ def outlier_effect(outlier, delta=5.0):
                          best=best, delta=float(delta))
 
 
+OUTLIER_STYLES = {"mse": ("C0", "-"), "mae": ("C1", "--"), "huber": ("C2", ":")}
+
+
 def outlier_explorer():
-    """Widget: move one delivery time far away; see the best constant under MSE, MAE and Huber."""
+    """Widget: move one delivery time far away; see the best constant under MSE, MAE and Huber.
+
+    Both panels have fixed axes, wide enough for every setting of the sliders,
+    so a move redraws only the outlier, the three best constants and the bars.
+    """
+    outlier_slider = widgets.FloatSlider(value=180.0, min=10.0, max=300.0, step=1.0, description="outlier (min)")
+    delta_slider = widgets.FloatLogSlider(value=5.0, base=10, min=-0.5, max=2, step=0.05,
+                                          description="Huber δ", readout_format=".2f")
+    names = list(OUTLIER_STYLES)
+    # the largest inflation of a loss over the sliders' range: the far outlier with the largest delta
+    largest = outlier_effect(outlier_slider.max, delta_slider.base ** delta_slider.max)
+    top = max(largest.growth(name) for name in names)
+
+    plot = LivePlot(figsize=(11, 3.4))
+    ax1, ax2 = plot.figure.subplots(1, 2, width_ratios=[1.6, 1])
+    ax1.plot(DELIVERY_MINUTES[:-1], np.zeros(len(DELIVERY_MINUTES) - 1), "o", color="0.3", label="delivery times")
+    outlier_mark, = plot.moving(ax1.plot([], [], "o", color="C3", ms=9, label="the outlier"))
+    best_lines = {name: plot.moving(ax1.axvline(0, color=color, ls=style, lw=2,
+                                                label=f"best constant under {name}"))
+                  for name, (color, style) in OUTLIER_STYLES.items()}
+    ax1.set_yticks([])
+    ax1.set_xscale("log")                   # the nine times keep apart when the outlier is far
+    ax1.set_xlim(outlier_slider.min * 0.85, outlier_slider.max * 1.15)
+    ax1.set_xticks([10, 20, 30, 50, 100, 200, 300], ["10", "20", "30", "50", "100", "200", "300"])
+    ax1.set_xticks([], minor=True)
+    ax1.set_ylim(-1, 1.6)                   # the points sit below the legend
+    ax1.set_xlabel("minutes (log scale)")
+    ax1.legend(fontsize=8, loc="upper right")
+    ax1.set_title("one number to predict every delivery", fontsize=10, loc="left")
+    best_title = plot.moving(ax1.set_title(" ", fontsize=9, loc="right"))
+
+    bars = plot.moving(ax2.bar(names, np.ones(len(names)), color=[OUTLIER_STYLES[n][0] for n in names]))
+    bar_labels = [plot.moving(ax2.text(i, 1, "", ha="center", va="bottom", fontsize=8)) for i in range(len(names))]
+    ax2.set_yscale("log")
+    ax2.set_ylim(0.5, top * 8)              # room above the tallest bar for its label
+    ax2.set_ylabel("loss with outlier / without")
+    ax2.set_title(f"how much the outlier inflates the loss (guess {largest.reference_prediction:g} min)",
+                  fontsize=9)
 
     def update(outlier, delta):
         effect = outlier_effect(outlier, delta)
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw=dict(width_ratios=[1.6, 1]))
-        ax1.plot(effect.y[:-1], np.zeros(len(effect.y) - 1), "o", color="0.3", label="delivery times")
-        ax1.plot(effect.y[-1:], [0], "o", color="C3", ms=9, label="the outlier")
-        styles = {"mse": ("C0", "-"), "mae": ("C1", "--"), "huber": ("C2", ":")}
-        for name, (color, style) in styles.items():
-            ax1.axvline(effect.best[name], color=color, ls=style, lw=2,
-                        label=f"best constant under {name}: {effect.best[name]:.1f}")
-        ax1.set_yticks([])
-        right = max(effect.y.max(), 40) * 1.05
-        ax1.set_xlim(min(effect.y.min(), 15) - 2, right)
-        ax1.set_xlabel("minutes")
-        ax1.legend(fontsize=8, loc="upper right")
-        ax1.set_title("one number to predict every delivery", fontsize=10)
-        names = list(styles)
-        ax2.bar(names, [effect.growth(n) for n in names], color=[styles[n][0] for n in names])
-        ax2.set_yscale("log")
-        ax2.set_ylabel("loss with outlier / without")
-        ax2.set_title(f"how much the outlier inflates the loss (guess {effect.reference_prediction:g} min)",
-                      fontsize=9)
-        for i, n in enumerate(names):
-            ax2.text(i, effect.growth(n), f"×{effect.growth(n):.3g}", ha="center", va="bottom", fontsize=8)
-        fig.tight_layout()
-        show(fig)
+        outlier_mark.set_data(effect.y[-1:], [0])
+        for name, line in best_lines.items():
+            line.set_xdata([effect.best[name]] * 2)
+        best_title.set_text("best constant:  " + ",  ".join(f"{name} {effect.best[name]:.1f}" for name in names))
+        for bar, label, name in zip(bars, bar_labels, names):
+            bar.set_height(effect.growth(name))
+            label.set_position((label.get_position()[0], effect.growth(name)))
+            label.set_text(f"×{effect.growth(name):.3g}")
+        plot.redraw()
         return effect
 
-    return readable(widgets.interactive(
-        update,
-        outlier=widgets.FloatSlider(value=180.0, min=10.0, max=300.0, step=1.0, description="outlier (min)"),
-        delta=widgets.FloatLogSlider(value=5.0, base=10, min=-0.5, max=2, step=0.05,
-                                     description="Huber δ", readout_format=".2f"),
-    ))
+    return readable(explorer(update, plot, outlier=outlier_slider, delta=delta_slider))
 
 
 # ---------------------------------------------------------------------------
