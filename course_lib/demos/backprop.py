@@ -516,8 +516,7 @@ def weight_explorer():
             for bar, name in zip(bars, labels):
                 bar.set_color("C3" if name == label else "C0")
             shown_label = label
-            plot.figure.set_layout_engine("constrained")   # new ranges and labels: lay the figure out again
-            plot.fix_layout()
+            plot.fix_layout()                 # new ranges and labels: lay the figure out again
             plot.redraw(everything=True)
         else:
             plot.redraw()
@@ -916,8 +915,7 @@ def vanishing_explorer():
             ax.set_ylim(np.maximum(every, 1e-300).min() / 5, every.max() * 5)
             setting_title.set_text(f"64 units per layer, {init} initialisation")
             shown_init = init
-            plot.figure.set_layout_engine("constrained")   # new ticks and title: lay the figure out again
-            plot.fix_layout()
+            plot.fix_layout()                 # new ticks and title: lay the figure out again
             plot.redraw(everything=True)
         else:
             plot.redraw()

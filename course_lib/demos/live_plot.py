@@ -52,6 +52,7 @@ class LivePlot:
     def __init__(self, figsize=(7, 4), dpi=None, layout="constrained"):
         self.figure = Figure(figsize=figsize, dpi=dpi or matplotlib.rcParams["figure.dpi"], layout=layout,
                              facecolor="white")             # opaque: png() drops the alpha channel
+        self.layout = layout
         self.canvas = FigureCanvasAgg(self.figure)
         width, height = self.figure.canvas.get_width_height()
         # shown at its size in pixels, shrunk to the notebook's width when that is narrower
@@ -75,12 +76,14 @@ class LivePlot:
 
         Call it before the first update, with placeholder texts as long as the
         longest message (``"\\n"`` reserves two lines for a title): then a long
-        message never pushes the axes around or runs off the picture.
+        message never pushes the axes around or runs off the picture. Call it
+        again (then ``redraw(everything=True)``) after changing labels or ticks.
         """
-        engine = self.figure.get_layout_engine()
-        if engine is not None:
-            engine.execute(self.figure)
-            self.figure.set_layout_engine("none")
+        if self.layout is None:
+            return
+        self.figure.set_layout_engine(self.layout)
+        self.figure.get_layout_engine().execute(self.figure)
+        self.figure.set_layout_engine("none")
 
     def redraw(self, everything=False):
         """Render the figure and send it to ``self.image``.

@@ -244,8 +244,7 @@ def loss_explorer():
             ax_grad.set_ylabel(curve.gradient_label)
             ax_value.legend(handles=[lines[0] for lines in faint[:len(others)]] + [chosen[0]], fontsize=8)
             shown_name = name
-            plot.figure.set_layout_engine("constrained")   # new labels and ticks: lay the figure out again
-            plot.fix_layout()
+            plot.fix_layout()                 # new labels and ticks: lay the figure out again
             plot.redraw(everything=True)
         else:
             plot.redraw()
