@@ -198,6 +198,83 @@ def test_widgets_close_their_figures(wine):
     assert plt.get_fignums() == []
 
 
+def _png(widget):
+    return bytes(widget.plot.image.value)
+
+
+def test_sgd_explorer_redraws_its_live_plot(wine):
+    import matplotlib.pyplot as plt
+
+    X, y = wine
+    plt.close("all")
+    w = sgd.sgd_explorer(X, y)
+    assert w.plot.image in w.children and _png(w).startswith(b"\x89PNG")
+    first = _png(w)
+    lr = _control(w, "learning rate")
+    lr.value = 0.1
+    assert _png(w) != first
+    expected = sgd.sgd_linear_regression(X, y, 0.1, 2, seed=0)
+    np.testing.assert_array_equal(w.result.losses, expected.losses)
+    sgd_line = w.plot.figure.axes[0].get_lines()[1]
+    np.testing.assert_array_equal(sgd_line.get_ydata(), expected.losses)
+    before = _png(w)
+    _control(w, "seed").value = 1
+    assert _png(w) != before and w.result.message == sgd.sgd_linear_regression(X, y, 0.1, 2, seed=1).message
+    _control(w, "epochs").value = 3                              # a new x range: the axes are drawn again
+    assert w.plot.figure.axes[0].get_xlim()[1] > 3
+    lr.value = 1.0
+    assert w.result.status == "diverged"
+    assert any("diverged after" in t.get_text() and t.get_visible() for t in w.plot.figure.axes[0].texts)
+    assert plt.get_fignums() == []
+
+
+def test_mse_of_each_row_matches_mse_loss(wine):
+    from course_lib.demos.gradient_descent import mse_loss
+
+    X, y = wine
+    rows = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 5.5], [3.0, 1.0, -4.0]])
+    expected = [mse_loss(X, y, row[:-1], row[-1]) for row in rows]
+    np.testing.assert_allclose(sgd.mse_of_each_row(X, y, rows), expected, rtol=1e-12)
+
+
+def test_replacement_explorer_redraws_its_bars():
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    w = sgd.replacement_explorer()
+    first = _png(w)
+    _control(w, "seed").value = 1
+    assert _png(w) != first
+    coverage = sgd.times_seen(1000, True, seed=1)
+    assert w.result.message == coverage.message
+    ax = w.plot.figure.axes[0]
+    assert ax.patches[0].get_height() == pytest.approx(coverage.unseen_fraction)   # the bar at "drawn 0 times"
+    _control(w, "sampling").value = "without replacement"
+    assert ax.patches[1].get_height() == 1.0 and ax.patches[0].get_height() == 0.0
+    assert plt.get_fignums() == []
+
+
+def test_hinge_explorer_redraws_its_live_plot(wine):
+    import matplotlib.pyplot as plt
+
+    X, y = wine
+    labels = np.where(y >= 6, 1.0, -1.0)
+    plt.close("all")
+    w = sgd.hinge_explorer(X, labels, ("alcohol", "volatile acidity"))
+    first = _png(w)
+    _control(w, "learning rate").value = 0.1
+    assert _png(w) != first
+    expected = sgd.hinge_sgd(X, labels, 0.1, 5, lam=1e-3)
+    np.testing.assert_array_equal(w.result.params, expected.params)
+    before = _png(w)
+    _control(w, "λ (regularisation)").value = 1e-2
+    assert _png(w) != before
+    _control(w, "epochs").value = 8                              # a new x range: the axes are drawn again
+    assert len(w.result.losses) == 9 and w.plot.figure.axes[1].get_xlim()[1] > 8
+    _control(w, "learning rate").value = 10.0                    # weights blow up: drawn, not crashing
+    assert plt.get_fignums() == []
+
+
 def test_source_notebook_structure():
     """Committed without outputs, python3 kernelspec, widgets and checked exercises present."""
     assert_source_notebook_structure("03_stochastic_gradient_descent.ipynb", min_exercises=5)

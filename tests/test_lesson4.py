@@ -209,6 +209,100 @@ def test_noise_explorer_cloud_shrinks_with_batch_size(line_data):
     assert w.result.noise[1] > 5 * np.linalg.norm(w.result.full)
 
 
+def test_fit_player_redraws_its_live_plot_per_frame(line_data):
+    import matplotlib.pyplot as plt
+
+    x, y = line_data
+    plt.close("all")
+    run = mb.minibatch_gd(x, y, batch_size=8, lr=0.1, epochs=1, seed=0)
+    player = mb.fit_player(run, x, y)
+    slider = player.kwargs_widgets[0]
+    assert player.plot.image in player.children and player.children[0].children[1] is slider
+    first = bytes(player.plot.image.value)
+    assert first.startswith(b"\x89PNG")
+    slider.value = 5
+    assert player.result == 5 and bytes(player.plot.image.value) != first
+    frame = bytes(player.plot.image.value)
+    slider.value = 5 + 1
+    slider.value = 5
+    assert bytes(player.plot.image.value) == frame          # a frame is a function of k alone
+    assert plt.get_fignums() == []                   # no pyplot figure behind the widget
+
+
+def test_fit_frame_shows_the_batch_and_the_lines_of_update_k(line_data):
+    from course_lib.demos.live_plot import LivePlot
+
+    x, y = line_data
+    run = mb.minibatch_gd(x, y, batch_size=8, lr=0.1, epochs=1, seed=0)
+    plot = LivePlot()
+    frame = mb.FitFrame(plot.figure.subplots(1, 2), x, y, plot)
+    frame.show(run, 3)
+    assert np.array_equal(frame.batch.get_offsets(), np.column_stack([x[run.batches[2]], y[run.batches[2]]]))
+    assert np.allclose(frame.after.get_ydata(), run.w[3] * frame.grid + run.b[3])
+    assert np.allclose(frame.before.get_ydata(), run.w[2] * frame.grid + run.b[2])
+    assert "update 3 of 32" in frame.title.get_text()
+    assert np.array_equal(frame.so_far.get_ydata(), run.loss[:4])
+    frame.show(run, 0)
+    assert len(frame.batch.get_offsets()) == 0 and not frame.before.get_visible()
+    assert not frame.cross.get_visible()
+
+
+def test_minibatch_explorer_redraws_its_live_plot(line_data):
+    import matplotlib.pyplot as plt
+
+    x, y = line_data
+    plt.close("all")
+    w = mb.minibatch_explorer(x, y)
+    controls = {c.description: c for c in w.kwargs_widgets}
+    assert w.plot.image in w.children
+    first = bytes(w.plot.image.value)
+    controls["batch size"].value = 16
+    assert w.result.batch_size == 16 and w.result.updates == 32
+    assert bytes(w.plot.image.value) != first
+    assert "batch size 16" in w.plot.figure.texts[0].get_text()      # the summary above the panels
+    before = bytes(w.plot.image.value)
+    controls["lr η"].value = 1.5
+    assert w.result.diverged_at is not None
+    assert bytes(w.plot.image.value) != before
+    assert "diverged after" in w.plot.figure.texts[0].get_text()
+    controls["epochs"].value = 4                                      # a new x range: drawn again
+    assert w.result.updates <= 4 * 16
+    assert w.plot.figure.axes[1].get_xlim()[1] > 4
+    assert plt.get_fignums() == []
+
+
+def test_noise_explorer_redraws_its_live_plot_and_matches_gradient_noise(line_data):
+    import matplotlib.pyplot as plt
+
+    x, y = line_data
+    plt.close("all")
+    w = mb.noise_explorer(x, y)
+    controls = {c.description: c for c in w.kwargs_widgets}
+    first = bytes(w.plot.image.value)
+    controls["w"].value = 1.0
+    assert bytes(w.plot.image.value) != first
+    reference = mb.gradient_noise(x, y, 1.0, 0.0, batch_sizes=(1, 16), n_samples=300, seed=0)
+    for B in (1, 16):
+        assert np.array_equal(w.result.samples[B], reference.samples[B])    # same batches, same numbers
+        assert w.result.noise[B] == reference.noise[B]
+    before = bytes(w.plot.image.value)
+    controls["batch size"].value = 1
+    assert w.result.batch_sizes == [1] and bytes(w.plot.image.value) != before
+    assert plt.get_fignums() == []
+
+
+def test_noise_batches_do_not_depend_on_the_point(line_data):
+    x, y = line_data
+    batches = mb.noise_batches(len(x), [1, 16], n_samples=50, seed=2)
+    assert batches[1].shape == (50, 1) and batches[16].shape == (50, 16)
+    assert all(len(set(row)) == 16 for row in batches[16])            # without replacement inside a batch
+    for w, b in [(0.0, 0.0), (2.0, -1.0)]:
+        cloud = mb.gradient_cloud(x, y, w, b, batches)
+        direct = mb.gradient_noise(x, y, w, b, batch_sizes=(1, 16), n_samples=50, seed=2)
+        assert np.array_equal(cloud.samples[16], direct.samples[16])
+        assert np.allclose(cloud.samples[16][0], mb.line_mse_gradient(x[batches[16][0]], y[batches[16][0]], w, b))
+
+
 # ---------------------------------------------------------------------------
 # Issue 13: which learning rates diverge, judged by the loss
 # ---------------------------------------------------------------------------

@@ -10,16 +10,23 @@ whose gradient is
     dL_B/dw = (2 / |B|) * sum_{i in B} (w * x_i + b - y_i) * x_i
     dL_B/db = (2 / |B|) * sum_{i in B} (w * x_i + b - y_i)
 
-Everything here is a pure function of its arguments (randomness only through
-``seed``); the ``*_widget`` builders wire ipywidgets controls to them with
-``ipywidgets.interactive``, so ``widget.result`` holds the last result.
+Everything above the drawing section is a pure function of its arguments
+(randomness only through ``seed``). The widgets (``fit_player``,
+``minibatch_explorer``, ``noise_explorer``) wire ipywidgets controls to them
+like ``ipywidgets.interactive`` does, so ``widget.result`` holds the last
+result; each draws into one ``LivePlot`` (``course_lib.demos.live_plot``)
+made once, and a control only moves the artists that change.
 """
 
 from dataclasses import dataclass, field
 
+import ipywidgets as widgets
 import numpy as np
+from matplotlib.lines import Line2D
 
 from course_lib.data import DataLoader
+from course_lib.demos.gradient_descent import wrapped
+from course_lib.demos.live_plot import LivePlot, explorer
 
 # A loss above this (or NaN / inf) stops the run, to keep the numbers finite. A run is *diverging*
 # as soon as its loss ends above where it started (``MinibatchRun.diverged``), however few updates it made.
@@ -293,6 +300,34 @@ class GradientNoise:
     cost: dict = field(default_factory=dict)
 
 
+def noise_batches(n_examples, batch_sizes, n_samples=300, seed=0):
+    """The random batches that ``gradient_noise`` draws: ``{B: (n_samples, B) array of indices}``.
+
+    Each batch is drawn as in a shuffled pass (without replacement inside a
+    batch), ``n_samples`` per batch size, in the order of ``batch_sizes``.
+    They depend on the batch sizes and the seed only, not on the point
+    ``(w, b)``: a widget that moves the point can draw them once.
+    """
+    rng = np.random.default_rng(seed)
+    return {B: np.array([rng.choice(n_examples, size=B, replace=False) for _ in range(n_samples)])
+            for B in batch_sizes}
+
+
+def gradient_cloud(x, y, w, b, batches):
+    """The mini-batch gradients at ``(w, b)`` of ``batches`` (from ``noise_batches``); a ``GradientNoise``."""
+    full = np.array(line_mse_gradient(x, y, w, b))
+    result = GradientNoise(w=float(w), b=float(b), full=full, batch_sizes=list(batches), samples={})
+    for B, indices in batches.items():
+        xb, yb = x[indices], y[indices]              # one batch per row: shape (n_samples, B)
+        residual = w * xb + b - yb
+        grads = np.column_stack([2.0 * np.mean(residual * xb, axis=1),    # dL/dw of each batch
+                                 2.0 * np.mean(residual, axis=1)])        # dL/db of each batch
+        result.samples[B] = grads
+        result.noise[B] = float(np.sqrt(np.mean(np.sum((grads - full) ** 2, axis=1))))
+        result.cost[B] = B
+    return result
+
+
 def gradient_noise(x, y, w=0.0, b=0.0, batch_sizes=(1, 4, 16, 64, 256), n_samples=300, seed=0):
     """Sample ``n_samples`` mini-batch gradients per batch size at ``(w, b)``.
 
@@ -301,20 +336,9 @@ def gradient_noise(x, y, w=0.0, b=0.0, batch_sizes=(1, 4, 16, 64, 256), n_sample
     a little faster without, reaching 0 at ``B = len(x)``), while the cost of
     a step grows like ``B``.
     """
-    rng = np.random.default_rng(seed)
     n = len(x)
-    full = np.array(line_mse_gradient(x, y, w, b))
-    result = GradientNoise(w=float(w), b=float(b), full=full,
-                           batch_sizes=[int(min(B, n)) for B in batch_sizes], samples={})
-    for B in result.batch_sizes:
-        grads = np.empty((n_samples, 2))
-        for s in range(n_samples):
-            idx = rng.choice(n, size=B, replace=False)
-            grads[s] = line_mse_gradient(x[idx], y[idx], w, b)
-        result.samples[B] = grads
-        result.noise[B] = float(np.sqrt(np.mean(np.sum((grads - full) ** 2, axis=1))))
-        result.cost[B] = B
-    return result
+    batches = noise_batches(n, [int(min(B, n)) for B in batch_sizes], n_samples, seed)
+    return gradient_cloud(x, y, w, b, batches)
 
 
 # ---------------------------------------------------------------------------
@@ -334,65 +358,101 @@ def _finite_limits(values, pad=0.05, floor=None):
     return lo - pad * span, hi + pad * span
 
 
-def draw_fit_frame(run, x, y, k, axes):
-    """Draw frame ``k`` of ``run``: the line after update ``k`` and batch ``k`` that made it.
+class FitFrame:
+    """The two panels of one frame of a run, made once; ``show(run, k)`` moves them to frame ``k``.
 
-    ``axes`` is a pair: left, all the data pale, the current batch solid, the
-    line before the update dashed and after it solid; right, the full-data
-    loss up to update ``k``. Frame 0 is the start (no batch yet).
+    Left, all the data pale, the batch that update ``k`` used solid, the line
+    before that update dashed and after it solid; right, the full-data loss
+    against epochs: the whole run pale, up to update ``k`` in colour. Frame 0
+    is the start (no batch yet). Made on a ``LivePlot`` (``plot``), the
+    artists that change are marked as moving, so a new frame redraws only them.
     """
-    ax_fit, ax_loss = axes
-    k = int(min(max(k, 0), run.updates))
-    ax_fit.scatter(x, y, s=12, color="0.8", label="all the data")
-    if k >= 1:
-        idx = run.batches[k - 1]
-        ax_fit.scatter(x[idx], y[idx], s=40, color="C0", edgecolor="k", zorder=3,
-                       label=f"batch used by update {k} ({len(idx)} example{'s' if len(idx) != 1 else ''})")
-    grid = np.array([-1.1, 1.1])
-    ylim = _finite_limits(y, pad=0.15)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if k >= 1:
-            ax_fit.plot(grid, run.w[k - 1] * grid + run.b[k - 1], "--", color="C1", alpha=0.6,
-                        label="line before the update")
-        ax_fit.plot(grid, run.w[k] * grid + run.b[k], color="C1", lw=2.5,
-                    label=f"line after update {k}: w={run.w[k]:.2f}, b={run.b[k]:.2f}")
-    ax_fit.set_xlim(-1.1, 1.1)
-    ax_fit.set_ylim(*ylim)
-    if run.diverged and k == run.updates:
-        ax_fit.text(0.98, 0.04, "diverging: the loss ended above where it started", color="red",
-                    transform=ax_fit.transAxes, ha="right",
-                    bbox=dict(facecolor="white", edgecolor="none", alpha=0.85))
-    ax_fit.set_xlabel("x")
-    ax_fit.set_ylabel("y")
-    ax_fit.set_title(f"update {k} of {run.updates}  ·  epoch {run.epoch[k]:.2f}")
-    ax_fit.legend(loc="upper left", fontsize=8)
 
-    steps = np.arange(run.updates + 1)
-    ax_loss.plot(steps, run.loss, color="0.8")
-    ax_loss.plot(steps[:k + 1], run.loss[:k + 1], color="C0")
-    ax_loss.plot([k], [run.loss[k]], "o", color="C0")
-    _mark_divergence(ax_loss, run, steps)
-    ax_loss.set_yscale("log")
-    ax_loss.set_xlabel("update")
-    ax_loss.set_ylabel("full-data loss L (MSE)")
-    ax_loss.set_title(f"loss after update {k}: {run.loss[k]:.4f}")
+    def __init__(self, axes, x, y, plot=None):
+        ax_fit, ax_loss = axes
+        moving = plot.moving if plot is not None else (lambda artists: artists)
+        self.x, self.y, self.ax_loss = x, y, ax_loss
+        self.grid = np.array([-1.1, 1.1])
+        ax_fit.scatter(x, y, s=12, color="0.8", label="all the data")
+        self.batch = moving(ax_fit.scatter([], [], s=40, color="C0", edgecolor="k", zorder=3,
+                                           label="the batch this update used"))
+        self.before, = moving(ax_fit.plot([], [], "--", color="C1", alpha=0.6, label="the line before the update"))
+        self.after, = moving(ax_fit.plot([], [], color="C1", lw=2.5, label="the line after the update"))
+        self.warning = moving(ax_fit.text(0.98, 0.04, "diverging: the loss ended above where it started",
+                                          color="red", transform=ax_fit.transAxes, ha="right",
+                                          bbox=dict(facecolor="white", edgecolor="none", alpha=0.85)))
+        ax_fit.set_xlim(*self.grid)
+        ax_fit.set_ylim(*_finite_limits(y, pad=0.15))
+        ax_fit.set_xlabel("x")
+        ax_fit.set_ylabel("y")
+        # above the panel, where the moving lines never pass over it
+        ax_fit.legend(loc="lower left", bbox_to_anchor=(0, 1), ncol=2, fontsize=8, frameon=False, borderaxespad=0.2)
+
+        self.whole, = moving(ax_loss.plot([], [], color="0.8"))
+        self.so_far, = moving(ax_loss.plot([], [], color="C0"))
+        self.now, = moving(ax_loss.plot([], [], "o", color="C0"))
+        self.cross, = moving(ax_loss.plot([], [], "x", color="red", ms=12, mew=3, clip_on=False))
+        self.cross.set_in_layout(False)              # on the panel's top edge at most: needs no room
+        self.note = moving(ax_loss.text(0.45, 0.93, "", color="red", transform=ax_loss.transAxes,
+                                        ha="center", va="top", fontsize=9))
+        ax_loss.set_yscale("log")
+        ax_loss.set_xlabel("epochs (passes over the data)")
+        ax_loss.set_ylabel("full-data loss L (MSE)")
+        self.title = moving(ax_loss.set_title(" ", fontsize=10))
+
+    def show(self, run, k):
+        """Move the artists to frame ``k`` of ``run`` (clipped to 0 .. run.updates)."""
+        k = int(min(max(k, 0), run.updates))
+        x, y, grid = self.x, self.y, self.grid
+        with np.errstate(over="ignore", invalid="ignore"):
+            if k >= 1:
+                idx = run.batches[k - 1]
+                self.batch.set_offsets(np.column_stack([x[idx], y[idx]]))
+                self.before.set_data(grid, run.w[k - 1] * grid + run.b[k - 1])
+            else:
+                self.batch.set_offsets(np.empty((0, 2)))
+            self.before.set_visible(k >= 1)
+            self.after.set_data(grid, run.w[k] * grid + run.b[k])
+        self.warning.set_visible(run.diverged and k == run.updates)
+
+        epochs = run.epoch
+        self.whole.set_data(epochs, run.loss)
+        self.so_far.set_data(epochs[:k + 1], run.loss[:k + 1])
+        self.now.set_data([epochs[k]], [run.loss[k]])
+        self.title.set_text(f"update {k} of {run.updates}  ·  epoch {run.epoch[k]:.2f}  ·  loss {run.loss[k]:.4g}")
+        self._mark_divergence(run)
+
+    def _mark_divergence(self, run):
+        """A red cross where a diverging run ended (on the top edge if that is higher) and a note."""
+        self.cross.set_visible(run.diverged)
+        self.note.set_visible(run.diverged)
+        if not run.diverged:
+            return
+        finite = np.isfinite(run.loss) & (run.loss > 0)
+        highest = float(run.loss[finite].max()) if finite.any() else 1.0
+        low, high = self.ax_loss.get_ylim()
+        last = run.epoch[np.flatnonzero(finite)[-1]] if finite.any() else 0.0
+        self.cross.set_data([last], [min(highest, high)])
+        self.note.set_text(f"diverged after {run.diverged_at} updates" if run.diverged_at is not None
+                           else f"diverging: loss {run.loss[0]:,.3g} → {run.loss[-1]:,.3g}")
 
 
-def _mark_divergence(ax, run, xs):
-    """Put a red cross and a note where a run diverged; keep the y-axis finite."""
-    if not run.diverged:
-        return
-    finite = np.isfinite(run.loss)
-    positive = run.loss[finite & (run.loss > 0)]
-    lo = float(positive.min()) if positive.size else 1e-3
-    hi = min(float(positive.max()) if positive.size else 1.0, DIVERGED_LOSS * 10)
-    last = xs[np.flatnonzero(finite)[-1]] if finite.any() else xs[0]
-    ax.plot([last], [hi], "x", color="red", ms=12, mew=3)
-    note = (f"diverged after {run.diverged_at} updates" if run.diverged_at is not None
-            else f"diverging: loss {run.loss[0]:,.3g} → {run.loss[-1]:,.3g}")
-    ax.annotate(note, (last, hi), color="red",
-                xytext=(-10, -15), textcoords="offset points", ha="right", fontsize=9)
-    ax.set_ylim(lo * 0.5, hi * 3)
+def loss_limits(run):
+    """``(low, high)`` for a log-scale loss axis showing every finite loss of ``run``."""
+    positive = run.loss[np.isfinite(run.loss) & (run.loss > 0)]
+    low = float(positive.min()) if positive.size else 1e-3
+    high = min(float(positive.max()) if positive.size else 1.0, DIVERGED_LOSS * 10)
+    return (low * 0.5, high * 3) if run.diverged else (low * 0.8, high * 1.5)
+
+
+def draw_fit_frame(run, x, y, k, axes):
+    """Draw frame ``k`` of ``run`` on a pair of axes (see ``FitFrame``): the batch of update k and its line."""
+    frame = FitFrame(axes, x, y)
+    end = run.epoch[-1] or 1.0                   # a run of 0 updates still gets an x range
+    axes[1].set_xlim(-0.02 * end, 1.02 * end)
+    axes[1].set_ylim(*loss_limits(run))
+    frame.show(run, k)
+    return frame
 
 
 def plot_run(run, x, y, axes=None):
@@ -490,36 +550,43 @@ def plot_noise(result, axes=None):
 def fit_player(run, x, y, interval_ms=400):
     """A Play button and a slider that step through ``run`` one update at a time.
 
-    No ffmpeg needed: each frame is ``draw_fit_frame(run, x, y, k)``. The
-    returned ``interactive`` widget's ``.result`` is the frame number drawn last.
+    No ffmpeg needed: the two panels of ``FitFrame`` are drawn once in a
+    ``LivePlot``, and each frame only moves the batch, the lines, the loss
+    marker and the title. The returned widget's ``.result`` is the frame
+    number drawn last.
     """
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-
     slider = widgets.IntSlider(value=0, min=0, max=run.updates, description="update",
                                continuous_update=True, layout=widgets.Layout(width="60%"))
     play = widgets.Play(value=0, min=0, max=run.updates, interval=interval_ms, description="play")
     widgets.jslink((play, "value"), (slider, "value"))
 
-    def show(update):
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-        draw_fit_frame(run, x, y, update, axes)
-        fig.tight_layout()
-        plt.show()
-        plt.close(fig)
-        return update
+    plot = LivePlot(figsize=(11, 3.8))
+    axes = plot.figure.subplots(1, 2)
+    frame = FitFrame(axes, x, y, plot)
+    end = run.epoch[-1] or 1.0                   # a run of 0 updates still gets an x range
+    axes[1].set_xlim(-0.02 * end, 1.02 * end)
+    axes[1].set_ylim(*loss_limits(run))
 
-    w = widgets.interactive(show, update=slider)
-    w.children = (widgets.HBox([play, slider]),) + tuple(c for c in w.children if c is not slider)
+    def show_frame(k):
+        frame.show(run, k)
+        plot.redraw()
+        return k
+
+    w = explorer(show_frame, plot, k=slider)
+    w.children = (widgets.HBox([play, slider]), plot.image, w.out)
     w.play = play
     return w
 
 
 def minibatch_explorer(x, y, seed=0):
-    """Controls for batch size, learning rate, batch scheme and epochs; ``.result`` is the run."""
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    """Controls for batch size, learning rate, batch scheme and epochs; ``.result`` is the run.
 
+    The picture is the last frame of ``FitFrame`` with fixed axes: the loss
+    panel spans the chosen number of epochs (redrawn only when that changes)
+    and a fixed loss range, from just under the best possible loss to well
+    above the starting loss; a run that blows up leaves through the top,
+    where its red cross stays.
+    """
     n = len(x)
     sizes = [s for s in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if s < n] + [n]
     controls = dict(
@@ -532,28 +599,55 @@ def minibatch_explorer(x, y, seed=0):
                                      style={"button_width": "190px"}),
         epochs=widgets.IntSlider(value=2, min=1, max=10, description="epochs"),
     )
+    w_best, b_best = least_squares_line(x, y)
+    best = line_mse(x, y, w_best, b_best)
+    start = minibatch_gd(x, y, epochs=0).loss[0]
 
-    def show(batch_size, lr, scheme, epochs):
-        run = minibatch_gd(x, y, batch_size=batch_size, lr=lr, epochs=epochs, scheme=scheme, seed=seed)
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-        plot_run(run, x, y, axes)
-        fig.suptitle(run.summary(), fontsize=10)
-        fig.tight_layout()
-        plt.show()
-        plt.close(fig)
+    plot = LivePlot(figsize=(11, 3.9))
+    axes = plot.figure.subplots(1, 2)
+    frame = FitFrame(axes, x, y, plot)
+    frame.title.set_visible(False)              # the summary above the panels says it all
+    ax_loss = axes[1]
+    ax_loss.axhline(best, color="k", ls="--", lw=1, label=f"best possible loss {best:.3f}")
+    ax_loss.set_ylim(best * 0.6, start * 20)
+    ax_loss.legend(loc="lower right", bbox_to_anchor=(1, 1), fontsize=8, frameon=False, borderaxespad=0.2)
+    summary = plot.moving(plot.figure.suptitle(" ", fontsize=10))      # one line: the summary fits
+    runs = {}                   # every run made so far, by its settings: moving back is instant
+    shown_epochs = None         # the loss panel's x range is redrawn only when "epochs" changes
+
+    def update(batch_size, lr, scheme, epochs):
+        nonlocal shown_epochs
+        settings = (batch_size, lr, scheme, epochs)
+        if settings not in runs:
+            runs[settings] = minibatch_gd(x, y, batch_size=batch_size, lr=lr, epochs=epochs,
+                                          scheme=scheme, seed=seed)
+        run = runs[settings]
+        new_range = epochs != shown_epochs
+        if new_range:
+            ax_loss.set_xlim(-0.02 * epochs, 1.04 * epochs)
+            shown_epochs = epochs
+        frame.show(run, run.updates)
+        summary.set_text(wrapped(run.summary(), 150))
+        plot.redraw(everything=new_range)
         return run
 
-    return widgets.interactive(show, **controls)
+    return explorer(update, plot, **controls)
+
+
+# The window of the gradient cloud: it holds the single-example gradients near the
+# default point and the full gradient everywhere on the sliders; the far corners
+# push some single-example gradients off the plot (the picture says how many).
+NOISE_WINDOW = (-15.0, 12.0, -13.0, 17.0)
 
 
 def noise_explorer(x, y, seed=0):
     """Pick a point (w, b) and a batch size; see the cloud of mini-batch gradients there.
 
     ``.result`` is the ``GradientNoise`` for batch sizes 1 and the chosen one.
+    The batches are drawn once per batch size (they do not depend on the
+    point), so moving (w, b) only recomputes 600 gradients and moves the
+    clouds in a ``LivePlot`` with fixed axes.
     """
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-
     n = len(x)
     sizes = [s for s in (1, 2, 4, 8, 16, 32, 64, 128) if s < n] + [n]
     controls = dict(
@@ -561,23 +655,47 @@ def noise_explorer(x, y, seed=0):
         w=widgets.FloatSlider(value=0.0, min=-3, max=5, step=0.25, description="w"),
         b=widgets.FloatSlider(value=0.0, min=-4, max=3, step=0.25, description="b"),
     )
+    n_samples = 300
+    drawn = {}                  # batch size -> the batches of noise_batches, drawn once
 
-    def show(batch_size, w, b):
-        sizes = sorted({1, int(batch_size)})
-        result = gradient_noise(x, y, w, b, batch_sizes=sizes, n_samples=300, seed=seed)
-        fig, ax = plt.subplots(figsize=(6, 5))
-        for i, B in enumerate(result.batch_sizes):
-            g = result.samples[B]
-            ax.scatter(g[:, 0], g[:, 1], s=6, alpha=0.35, color=f"C{i}",
-                       label=f"B = {B}: noise {result.noise[B]:.2f}, cost {B} per step")
-        ax.plot(*result.full, "k*", ms=14, label="full gradient")
-        ax.set_xlabel("dL/dw")
-        ax.set_ylabel("dL/db")
-        ax.set_title(f"300 mini-batch gradients at w={w:g}, b={b:g}")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        plt.show()
-        plt.close(fig)
+    plot = LivePlot(figsize=(6.5, 5.2))
+    ax = plot.figure.add_subplot()
+    ax.axhline(0, color="0.85", lw=1, zorder=0)
+    ax.axvline(0, color="0.85", lw=1, zorder=0)
+    single = plot.moving(ax.scatter([], [], s=6, alpha=0.35, color="C0"))
+    chosen = plot.moving(ax.scatter([], [], s=6, alpha=0.35, color="C1"))
+    full, = plot.moving(ax.plot([], [], "k*", ms=14))
+    ax.legend([Line2D([], [], ls="", marker="o", ms=4, color="C0"), Line2D([], [], ls="", marker="o", ms=4, color="C1"),
+               Line2D([], [], ls="", marker="*", ms=10, color="k")],
+              ["B = 1 (one example)", "B = the chosen batch size", "full gradient"],
+              loc="lower center", bbox_to_anchor=(0.5, 1), ncol=3, fontsize=8, frameon=False, borderaxespad=0.2)
+    off_plot = plot.moving(ax.text(0.98, 0.02, "", transform=ax.transAxes, ha="right", fontsize=8,
+                                   color="0.3", bbox=dict(facecolor="white", edgecolor="none", alpha=0.85)))
+    ax.set_xlim(NOISE_WINDOW[0], NOISE_WINDOW[1])
+    ax.set_ylim(NOISE_WINDOW[2], NOISE_WINDOW[3])
+    ax.set_xlabel("dL/dw")
+    ax.set_ylabel("dL/db")
+    plot.figure.suptitle(f"{n_samples} mini-batch gradients per batch size at the point (w, b)", fontsize=10)
+    title = plot.moving(ax.set_title(" ", fontsize=9, pad=22))         # above the legend
+
+    def update(batch_size, w, b):
+        batch_size = int(batch_size)
+        if batch_size not in drawn:
+            drawn[batch_size] = noise_batches(n, sorted({1, batch_size}), n_samples, seed)
+        result = gradient_cloud(x, y, w, b, drawn[batch_size])
+        single.set_offsets(result.samples[1])
+        chosen.set_offsets(result.samples[batch_size] if batch_size != 1 else np.empty((0, 2)))
+        full.set_data([result.full[0]], [result.full[1]])
+        clouds = np.vstack([result.samples[B] for B in result.batch_sizes])
+        outside = int(np.sum((clouds[:, 0] < NOISE_WINDOW[0]) | (clouds[:, 0] > NOISE_WINDOW[1])
+                             | (clouds[:, 1] < NOISE_WINDOW[2]) | (clouds[:, 1] > NOISE_WINDOW[3])))
+        off_plot.set_text(f"{outside} gradients fall outside the plot")
+        off_plot.set_visible(outside > 0)
+        noise = f"w = {w:g}, b = {b:g}: noise {result.noise[1]:.2f} for B = 1"
+        if batch_size != 1:
+            noise += f", {result.noise[batch_size]:.2f} for B = {batch_size}"
+        title.set_text(noise)
+        plot.redraw()
         return result
 
-    return widgets.interactive(show, **controls)
+    return explorer(update, plot, **controls)

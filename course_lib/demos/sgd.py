@@ -4,11 +4,13 @@ Pure functions (no drawing, testable headless):
 
 - ``sgd_linear_regression(X, y, lr, epochs, ...)``  -> ``SGDRun``: MSE after every update
 - ``full_batch_gd(X, y, lr, steps)``                -> ``SGDRun``: the same model, one update per epoch
+- ``mse_of_each_row(X, y, params)``                 -> the whole-data MSE of many (w, b) rows at once
 - ``times_seen(n, replacement, seed)``              -> how often each example is drawn in one epoch
 - ``hinge_sgd(X, y, lr, epochs, ...)``              -> ``HingeRun``: a linear classifier trained by SGD
 - ``step_size(lr, t, schedule)``                    -> lr (constant) or lr / √t (decaying), t counted from 1
 
-Widgets (thin: they call the functions above and draw):
+Widgets (thin: they call the functions above and draw into a ``LivePlot``,
+made once; a control only moves the lines, bars and texts that change):
 
 - ``sgd_explorer(X, y)``      learning rate, sampling scheme, schedule, epochs, seed
 - ``replacement_explorer()``  number of examples, sampling scheme, seed
@@ -28,7 +30,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import data, schedules
-from course_lib.demos.gradient_descent import BLOW_UP, mse_loss, readable, show, wrapped
+from course_lib.demos.gradient_descent import (BLOW_UP, closed_form_linear_regression, mse_loss, readable,
+                                               wrapped)
+from course_lib.demos.live_plot import LivePlot, explorer
 
 SCHEDULES = ("constant", "1/sqrt(t)")
 
@@ -93,39 +97,57 @@ def _diverged(theta, loss):
     return not np.all(np.isfinite(theta)) or not np.isfinite(loss) or np.abs(theta).max() > BLOW_UP
 
 
+def mse_of_each_row(X, y, params):
+    """The MSE on all of (X, y) of every row (w_1, ..., w_d, b) of ``params``, at once.
+
+    With Z = X plus a column of ones, expanding the square gives
+    mean((Z θ − y)²) = θᵀ G θ − 2 θᵀ c + mean(y²),  G = ZᵀZ / N,  c = Zᵀy / N,
+    so each row costs a few multiplications instead of a pass over all N
+    examples (the same numbers as ``mse_loss``, up to rounding in the last digits).
+    """
+    Z = np.column_stack([np.asarray(X, float), np.ones(len(X))])
+    y = np.asarray(y, float)
+    n = len(y)
+    G, c, mean_y2 = Z.T @ Z / n, Z.T @ y / n, y @ y / n
+    P = np.asarray(params, float)
+    return np.sum((P @ G) * P, axis=1) - 2 * (P @ c) + mean_y2
+
+
 def sgd_linear_regression(X, y, lr, epochs, replacement=False, schedule="constant", seed=0, start=None):
     """SGD on the MSE of y ≈ X @ w + b, one example per update, ``epochs`` × N updates.
 
     Each epoch visits the examples in the order ``epoch_order`` gives (a
     permutation, or N draws with replacement); the step size of update t is
     ``step_size(lr, t, schedule)``. After every update the loss is measured
-    on the whole data set (only to draw the curve: SGD itself never looks at it).
+    on the whole data set (only to draw the curve: SGD itself never looks at it;
+    ``mse_of_each_row`` computes all of them at the end, quickly).
+    The run stops when the weights pass ``BLOW_UP`` or stop being finite.
     """
     X = np.asarray(X, float)
     y = np.asarray(y, float)
     n, d = X.shape
+    Z = np.column_stack([X, np.ones(n)])       # row i is (x_i, 1): the gradient of ŷ_i with respect to (w, b)
     rng = np.random.default_rng(seed)
+    etas = step_size(lr, np.arange(1, int(epochs) * n + 1), schedule)     # etas[t - 1] is used by update t
     theta = np.zeros(d + 1) if start is None else np.array(start, dtype=float)
-    rows = [theta.copy()]
-    losses = [mse_loss(X, y, theta[:-1], theta[-1])]
+    rows = [theta]
     t = 0
     diverged_at = None
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(int(epochs)):
             for i in epoch_order(n, replacement, rng):
-                t += 1
                 residual = X[i] @ theta[:-1] + theta[-1] - y[i]
-                grad = 2 * residual * np.append(X[i], 1.0)
-                theta = theta - step_size(lr, t, schedule) * grad
-                loss = mse_loss(X, y, theta[:-1], theta[-1])
-                if _diverged(theta, loss):
-                    diverged_at = t
-                    break
-                rows.append(theta.copy())
-                losses.append(loss)
-            if diverged_at is not None:
+                theta = theta - etas[t] * (2 * residual * Z[i])
+                rows.append(theta)
+                t += 1
+            # the first update of this epoch after which a weight ran off (or became NaN), if any:
+            # the run stops there
+            blown = ~np.all(np.abs(np.array(rows[-n:])) <= BLOW_UP, axis=1)
+            if blown.any():
+                diverged_at = len(rows) - n + int(np.argmax(blown))
+                del rows[diverged_at:]
                 break
-    return _finish(rows, losses, n, diverged_at, "SGD")
+    return _finish(rows, mse_of_each_row(X, y, rows), n, diverged_at, "SGD")
 
 
 def full_batch_gd(X, y, lr, steps, start=None):
@@ -239,23 +261,28 @@ def hinge_sgd(X, y, lr, epochs, lam=1e-3, schedule="1/sqrt(t)", seed=0):
         raise ValueError("hinge_sgd needs labels in {-1, +1}; map 0/1 labels with 2*y - 1")
     n, d = X.shape
     rng = np.random.default_rng(seed)
-    w, b = np.zeros(d), 0.0
-    params = [np.append(w, b)]
-    losses = [hinge_objective(X, y, w, b, lam)]
-    accuracies = [float(np.mean(np.where(X @ w + b >= 0, 1, -1) == y))]
+    # One example per update, in plain Python numbers: with a handful of weights that is several
+    # times faster than NumPy, whose every operation has a fixed cost of about a microsecond.
+    etas = step_size(lr, np.arange(1, int(epochs) * n + 1), schedule).tolist()   # etas[t - 1]: update t
+    examples, labels = X.tolist(), y.tolist()
+    w, b = [0.0] * d, 0.0
+    params = [w + [b]]
+    losses = [hinge_objective(X, y, np.array(w), b, lam)]
+    accuracies = [float(np.mean(np.where(X @ np.array(w) + b >= 0, 1, -1) == y))]
     t = 0
     for _ in range(int(epochs)):
-        for i in rng.permutation(n):
+        for i in rng.permutation(n).tolist():
+            eta = etas[t]
             t += 1
-            eta = step_size(lr, t, schedule)
-            if y[i] * (X[i] @ w + b) < 1:
-                w = w - eta * (lam * w - y[i] * X[i])
-                b = b + eta * y[i]
+            x_i, y_i = examples[i], labels[i]
+            if y_i * (sum(x * w_j for x, w_j in zip(x_i, w)) + b) < 1:      # margin below 1
+                w = [w_j - eta * (lam * w_j - y_i * x) for w_j, x in zip(w, x_i)]
+                b = b + eta * y_i
             else:
-                w = w - eta * lam * w
-        params.append(np.append(w, b))
-        losses.append(hinge_objective(X, y, w, b, lam))
-        accuracies.append(float(np.mean(np.where(X @ w + b >= 0, 1, -1) == y)))
+                w = [w_j - eta * lam * w_j for w_j in w]
+        params.append(w + [b])
+        losses.append(hinge_objective(X, y, np.array(w), b, lam))
+        accuracies.append(float(np.mean(np.where(X @ np.array(w) + b >= 0, 1, -1) == y)))
     message = (f"after {int(epochs)} epochs ({t} updates): hinge loss {losses[-1]:.3f}, "
                f"accuracy {100 * accuracies[-1]:.1f}%")
     return HingeRun(params=np.array(params), losses=np.array(losses),
@@ -308,21 +335,56 @@ def plot_constant_vs_decaying(constant, decaying, best_loss, ax=None):
 
 
 def sgd_explorer(X, y):
-    """Widget: learning rate, sampling scheme, schedule, epochs and seed for SGD vs full-batch GD."""
+    """Widget: learning rate, sampling scheme, schedule, epochs and seed for SGD vs full-batch GD.
+
+    Drawn in a ``LivePlot`` with fixed axes: the loss range runs from just
+    under the minimum to above the starting loss (a diverging run leaves
+    through the top, and the plot says so), and the epoch range is redrawn
+    only when "epochs" changes. Runs are kept, so coming back to a setting is instant.
+    """
+    X = np.asarray(X, float)
+    y = np.asarray(y, float)
+    w_best, b_best = closed_form_linear_regression(X, y)
+    best = mse_loss(X, y, w_best, b_best)
+    start = mse_loss(X, y, np.zeros(X.shape[1]), 0.0)
+
+    plot = LivePlot(figsize=(8, 4))
+    ax = plot.figure.add_subplot()
+    ax.axhline(best, color="k", ls="--", lw=1, label=f"minimum {best:.4f}")
+    sgd_line, = plot.moving(ax.plot([], [], color="C0", lw=0.8, label="SGD (one example per update)"))
+    gd_line, = plot.moving(ax.plot([], [], "o-", color="C3", label="full-batch GD (one update per epoch)"))
+    diverged = plot.moving(ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", color="C0"))
+    ax.set_yscale("log")
+    ax.set_ylim(best * 0.8, start * 3)
+    ax.set_xlabel("epochs (passes over the data)")
+    ax.set_ylabel("MSE on all examples (log scale)")
+    plot.figure.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)   # off the curves
+    ax.grid(alpha=0.3)
+    title = plot.moving(ax.set_title("\n", fontsize=9))      # two lines of room for the message
+    runs = {}                   # (lr, sampling, schedule, epochs, seed) -> (sgd_run, gd_run)
+    shown_epochs = None         # the x range is redrawn only when "epochs" changes
 
     def update(lr, sampling, schedule, epochs, seed):
-        sgd_run, gd_run = sgd_vs_gd(X, y, lr=lr, epochs=epochs, replacement=(sampling == "with replacement"),
-                                    schedule=schedule, seed=seed)
-        fig, ax = plt.subplots(figsize=(8, 4))
-        plot_sgd_vs_gd(sgd_run, gd_run, ax=ax)
-        if sgd_run.status == "diverged":
-            ax.text(0.5, 0.5, wrapped(sgd_run.message, 60), transform=ax.transAxes, ha="center", color="C0")
-        ax.set_title(wrapped(sgd_run.message), fontsize=9)
-        show(fig)
+        nonlocal shown_epochs
+        settings = (lr, sampling, schedule, epochs, seed)
+        if settings not in runs:
+            runs[settings] = sgd_vs_gd(X, y, lr=lr, epochs=epochs, replacement=(sampling == "with replacement"),
+                                       schedule=schedule, seed=seed)
+        sgd_run, gd_run = runs[settings]
+        sgd_line.set_data(sgd_run.epochs_axis, sgd_run.losses)
+        gd_line.set_data(gd_run.epochs_axis, gd_run.losses)
+        diverged.set_visible(sgd_run.status == "diverged")
+        diverged.set_text(wrapped(sgd_run.message, 60))
+        title.set_text(wrapped(sgd_run.message))
+        new_range = epochs != shown_epochs
+        if new_range:
+            ax.set_xlim(-0.02 * epochs, 1.02 * epochs)
+            shown_epochs = epochs
+        plot.redraw(everything=new_range)
         return sgd_run
 
-    return readable(widgets.interactive(
-        update,
+    return readable(explorer(
+        update, plot,
         lr=_lr_slider(0.05),
         sampling=widgets.Dropdown(options=["without replacement", "with replacement"], description="sampling"),
         schedule=widgets.ToggleButtons(options=list(SCHEDULES), description="step size"),
@@ -331,29 +393,41 @@ def sgd_explorer(X, y):
     ))
 
 
+#: The draw counts the replacement explorer shows: 0, 1, ..., 8 times in one epoch (more is rarer than 1 in 10⁵).
+DRAW_COUNTS = np.arange(9)
+
+
 def replacement_explorer():
-    """Widget: number of examples, sampling scheme and seed; how many examples one epoch misses."""
+    """Widget: number of examples, sampling scheme and seed; how many examples one epoch misses.
+
+    A ``LivePlot``: the bars (one per draw count 0 ... 8) and the title move;
+    the Poisson reference and the axes are drawn once.
+    """
+    plot = LivePlot(figsize=(7, 3.5))
+    ax = plot.figure.add_subplot()
+    k = DRAW_COUNTS
+    bars = plot.moving(list(ax.bar(k, np.zeros(len(k)), color="C0", label="measured")))
+    poisson = np.exp(-1.0) / np.array([float(np.prod(np.arange(1, j + 1))) for j in k])
+    ax.plot(k, poisson, "ko--", ms=4, label="with replacement, large n: e⁻¹ / k!")
+    ax.set_xlabel("times an example was drawn in one epoch")
+    ax.set_ylabel("share of the examples")
+    ax.set_ylim(0, 1.05)
+    ax.set_xticks(k)
+    ax.legend(fontsize=8)
+    title = plot.moving(ax.set_title(" ", fontsize=10))
 
     def update(n, sampling, seed):
         coverage = times_seen(n, sampling == "with replacement", seed)
-        fig, ax = plt.subplots(figsize=(7, 3.5))
-        top = max(coverage.counts.max(), 4)
-        k = np.arange(top + 1)
-        share = np.bincount(coverage.counts, minlength=top + 1) / n
-        ax.bar(k, share, color="C0", label="measured")
-        poisson = np.exp(-1.0) / np.array([float(np.prod(np.arange(1, j + 1))) for j in k])
-        ax.plot(k, poisson, "ko--", ms=4, label="with replacement, large n: e⁻¹ / k!")
-        ax.set_xlabel("times an example was drawn in one epoch")
-        ax.set_ylabel("share of the examples")
-        ax.set_ylim(0, 1.05)
-        ax.set_xticks(k)
-        ax.legend(fontsize=8)
-        ax.set_title(wrapped(coverage.message), fontsize=9)
-        show(fig)
+        share = np.bincount(coverage.counts, minlength=len(k))[:len(k)] / n
+        for bar, height in zip(bars, share):
+            bar.set_height(height)
+        # short: every letter drawn costs time, and the controls already say n and the scheme
+        title.set_text(f"{coverage.unseen_fraction:.1%} never drawn, the busiest drawn {coverage.counts.max()} times")
+        plot.redraw()
         return coverage
 
-    return readable(widgets.interactive(
-        update,
+    return readable(explorer(
+        update, plot,
         n=widgets.Dropdown(options=[10, 100, 1000, 10000, 100000], value=1000, description="examples n"),
         sampling=widgets.ToggleButtons(options=["with replacement", "without replacement"], description="sampling"),
         seed=widgets.IntSlider(value=0, min=0, max=20, description="seed"),
@@ -385,27 +459,77 @@ def plot_hinge(X, y, run, feature_names=("x1", "x2"), ax=None):
     return fig
 
 
+#: The hinge explorer's loss axis: the loss starts at 1 (w = 0, b = 0); higher values leave the plot, and it says so.
+HINGE_LOSS_TOP = 1.25
+
+
 def hinge_explorer(X, y, feature_names=("x1", "x2")):
-    """Widget: learning rate, epochs and regularisation λ of the hinge-loss classifier."""
+    """Widget: learning rate, epochs and regularisation λ of the hinge-loss classifier.
+
+    A ``LivePlot``: the examples and the axes are drawn once; the boundary,
+    the margins, the two curves and the message move. The epoch range is
+    redrawn only when "epochs" changes. Runs are kept, so coming back to a
+    setting is instant.
+    """
+    X = np.asarray(X, float)
+    y = np.asarray(y, float)
+    plot = LivePlot(figsize=(10, 4))
+    ax1, ax2 = plot.figure.subplots(1, 2)
+    for label, color, marker in [(-1, "C3", "x"), (1, "C2", "o")]:
+        rows = y == label
+        ax1.scatter(X[rows, 0], X[rows, 1], s=10, c=color, marker=marker, alpha=0.5, label=f"y = {label:+d}")
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = 0.05 * (hi - lo)
+    x1 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], 50)
+    boundary, = plot.moving(ax1.plot([], [], "k-", lw=1.5))
+    margins = [plot.moving(ax1.plot([], [], "k:", lw=1))[0] for _ in (1, -1)]
+    ax1.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+    ax1.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+    ax1.set_xlabel(feature_names[0])
+    ax1.set_ylabel(feature_names[1])
+    # above the panel, where the moving lines never pass over it
+    ax1.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=2, frameon=False, borderaxespad=0.2)
+    ax1.set_title("boundary (solid), margins (dotted)", fontsize=9, loc="right")
+
+    loss_line, = plot.moving(ax2.plot([], [], "o-", label="hinge loss + λ/2‖w‖²"))
+    accuracy_line, = plot.moving(ax2.plot([], [], "s-", label="accuracy"))
+    off_plot = plot.moving(ax2.text(0.98, 0.97, "", transform=ax2.transAxes, ha="right", va="top",
+                                    fontsize=8, color="C0"))
+    ax2.set_ylim(0, HINGE_LOSS_TOP)
+    ax2.set_xlabel("epoch")
+    ax2.legend(fontsize=8, loc="lower left")
+    ax2.grid(alpha=0.3)
+    message = plot.moving(plot.figure.suptitle(" ", fontsize=9))
+    runs = {}                   # (lr, epochs, lam) -> run: coming back to a setting is instant
+    shown_epochs = None         # the x range is redrawn only when "epochs" changes
 
     def update(lr, epochs, lam):
-        run = hinge_sgd(X, y, lr, epochs, lam=lam)
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-        plot_hinge(X, y, run, feature_names, ax=ax1)
-        ax1.set_title("decision boundary (solid) and margins (dotted)", fontsize=9)
-        ax2.plot(run.losses, "o-", label="hinge loss + λ/2‖w‖²")
-        ax2.plot(run.accuracies, "s-", label="accuracy")
-        ax2.set_xlabel("epoch")
-        ax2.set_ylim(0, max(1.05, float(np.max(run.losses)) * 1.05))
-        ax2.legend(fontsize=8)
-        ax2.grid(alpha=0.3)
-        fig.suptitle(wrapped(run.message, 120), fontsize=9)
-        fig.tight_layout()
-        show(fig)
+        nonlocal shown_epochs
+        if (lr, epochs, lam) not in runs:
+            runs[lr, epochs, lam] = hinge_sgd(X, y, lr, epochs, lam=lam)
+        run = runs[lr, epochs, lam]
+        w, b = run.w, run.b
+        drawable = abs(w[1]) > 1e-12            # False for a vertical boundary, or NaN weights
+        for line, level in [(boundary, 0), (margins[0], 1), (margins[1], -1)]:
+            line.set_visible(drawable)
+            if drawable:
+                line.set_data(x1, (level - b - w[0] * x1) / w[1])
+        epochs_axis = np.arange(len(run.losses))
+        loss_line.set_data(epochs_axis, run.losses)
+        accuracy_line.set_data(epochs_axis, run.accuracies)
+        highest = float(np.max(run.losses))
+        off_plot.set_visible(not highest <= HINGE_LOSS_TOP)
+        off_plot.set_text(f"the loss leaves the plot (up to {highest:.3g})")
+        message.set_text(wrapped(run.message, 120))
+        new_range = epochs != shown_epochs
+        if new_range:
+            ax2.set_xlim(-0.02 * epochs - 0.1, 1.02 * epochs + 0.1)
+            shown_epochs = epochs
+        plot.redraw(everything=new_range)
         return run
 
-    return readable(widgets.interactive(
-        update,
+    return readable(explorer(
+        update, plot,
         lr=_lr_slider(0.5, low=-3, high=1),
         epochs=widgets.IntSlider(value=5, min=1, max=20, description="epochs"),
         lam=widgets.FloatLogSlider(value=1e-3, base=10, min=-5, max=0, step=0.25,
