@@ -233,6 +233,63 @@ def test_bias_correction_explorer():
     assert not np.allclose(np.abs(corrected.step), 1e-3)
 
 
+def test_race_draws_into_live_plots_and_redraws_only_what_changed():
+    import matplotlib.pyplot as plt
+
+    figures_before = plt.get_fignums()
+    w = op.optimizer_race("bowl")
+    assert set(w.plots) == {*op.OPTIMIZERS, "f"} and w.plot is w.plots["f"]
+    assert all(plot.image in w.children[1].children for plot in w.plots.values())
+    controls = {c.description: c for c in w.kwargs_widgets}
+    pictures = {name: plot.image.value for name, plot in w.plots.items()}
+    title = w.plots["SGD"].figure.axes[0].title
+    assert title.get_text() == f"SGD\nf = {w.result['SGD'].values[-1]:.3g}"
+
+    controls["SGD lr η"].value = 3.0                      # diverges: red title, red cross
+    changed = {name for name, plot in w.plots.items() if plot.image.value != pictures[name]}
+    assert changed == {"SGD", "f"}                        # the other panels are not redrawn
+    assert w.result["SGD"].diverged_at is not None
+    assert "diverged" in title.get_text() and title.get_color() == "red"
+
+    pictures = {name: plot.image.value for name, plot in w.plots.items()}
+    controls["steps"].value = 30
+    changed = {name for name, plot in w.plots.items() if plot.image.value != pictures[name]}
+    assert changed == set(w.plots) - {"SGD"}              # SGD diverged after 17 steps: same path
+    assert w.plots["f"].figure.axes[0].get_xlim() == pytest.approx((-0.6, 30.6))
+    assert w.result["Adam"].steps == 30
+    assert plt.get_fignums() == figures_before            # no pyplot figure made, none leaked
+
+
+def test_race_cache_gives_the_same_paths_as_a_fresh_run():
+    cache = {}
+    for steps, lr in [(60, 0.07), (120, 0.07), (30, 0.07), (30, 0.09), (120, 0.09), (120, 0.07)]:
+        cached = op.compare_optimizers("bowl", steps=steps, sgd_lr=lr, cache=cache)
+        fresh = op.compare_optimizers("bowl", steps=steps, sgd_lr=lr)
+        for label in op.OPTIMIZERS:
+            assert np.array_equal(cached[label].points, fresh[label].points)
+            assert np.array_equal(cached[label].values, fresh[label].values)
+            assert cached[label].diverged_at == fresh[label].diverged_at
+            assert cached[label].summary() == fresh[label].summary()
+
+
+def test_bias_correction_explorer_redraws_its_plot():
+    import matplotlib.pyplot as plt
+
+    figures_before = plt.get_fignums()
+    w = op.bias_correction_explorer()
+    controls = {c.description: c for c in w.kwargs_widgets}
+    before = w.plot.image.value
+    controls["β1"].value = 0.5
+    assert w.plot.image.value != before
+    corrected, uncorrected = w.result
+    assert corrected.betas == (0.5, 0.999)
+    assert np.isclose(abs(uncorrected.step[0]), 1e-3 * 0.5 / np.sqrt(0.001))
+    line = w.plot.figure.axes[0].lines[1]
+    assert np.allclose(line.get_ydata(), np.abs(uncorrected.step) / 1e-3)
+    assert "β1=0.5" in w.plot.figure.axes[0].get_title()
+    assert plt.get_fignums() == figures_before
+
+
 # ---------------------------------------------------------------------------
 # Issue 13: Adagrad, RMSProp's first steps, the uncorrected-Adam curve, the tilted bowl
 # ---------------------------------------------------------------------------

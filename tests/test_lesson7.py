@@ -177,6 +177,46 @@ def test_confusion_explorer_toggle(fake_predictions):
     assert np.allclose(columns[columns > 0], 1)
 
 
+def test_image_browser_redraws_its_live_plot(fake_predictions):
+    import matplotlib.pyplot as plt
+
+    images, labels, probs = fake_predictions
+    figures_before = plt.get_fignums()
+    w = fashion.image_browser(images, labels, probs)
+    controls = {c.description: c for c in w.kwargs_widgets}
+    picture, bars = w.plot.figure.axes[0].images[0], w.plot.figure.axes[1].patches
+    before = w.plot.image.value
+    controls["position"].value = 30                                 # in the second half: wrong
+    assert w.plot.image.value != before
+    i = w.result["index"]
+    assert i == 30 and np.array_equal(picture.get_array(), images[30])
+    assert [bar.get_width() for bar in bars] == pytest.approx(list(probs[30]))
+    wrong = w.result["predicted"]
+    assert wrong != labels[30] and bars[wrong].get_facecolor()[:3] == pytest.approx((0.839, 0.153, 0.157), abs=0.01)
+    title = w.plot.figure.axes[1].title
+    assert title.get_text().startswith("wrong: predicted") and title.get_color() == "red"
+    assert w.plot.figure.axes[0].title.get_text() == f"test image #30\ntrue: {data.FASHION_MNIST_CLASSES[labels[30]]}"
+    before = w.plot.image.value
+    controls["misclassified only"].value = True                     # a new selection, said above the plot
+    assert w.plot.image.value != before
+    assert w.plot.figure.get_suptitle() == "browsing " + w.result["selection"].description
+    assert plt.get_fignums() == figures_before
+
+
+def test_confusion_explorer_redraws_the_whole_picture_once_per_mode(fake_predictions):
+    _, labels, probs = fake_predictions
+    w = fashion.confusion_explorer(labels, probs.argmax(axis=1))
+    mode = w.kwargs_widgets[0]
+    counts_picture = w.plot.image.value
+    mode.value = "true"
+    assert w.plot.image.value != counts_picture
+    ax = w.plot.figure.axes[0]
+    assert ax.get_title() == "normalised by true class (diagonal = recall)"
+    assert np.allclose(ax.images[0].get_array(), w.result)
+    mode.value = "counts"
+    assert w.plot.image.value == counts_picture                      # the same picture, kept
+
+
 # ---------------------------------------------------------------------------
 # The lesson's models on the real data: the accuracy targets, and save / load
 # ---------------------------------------------------------------------------

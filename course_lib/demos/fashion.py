@@ -4,7 +4,9 @@ Pure functions (``confusion_matrix``, ``normalize_confusion``,
 ``most_confident_mistakes``, ``select_images``) and the plots and widgets
 built on them. Images are the uint8 ``(n, 28, 28)`` arrays of
 ``course_lib.data.load_fashion_mnist``; predictions are class probabilities
-of shape ``(n, 10)``.
+of shape ``(n, 10)``. The widgets (``image_browser``, ``confusion_explorer``)
+draw into a ``LivePlot`` (``course_lib.demos.live_plot``), made once and updated
+in place.
 
 Training helpers: ``Rescale`` (the model's first layer turns uint8 pixels into
 float32 in [0, 1], one batch at a time, so the images stay uint8 in memory),
@@ -110,33 +112,6 @@ def show_grid(images, labels, indices, probs=None, ncols=3, axes=None):
             color = "k" if p == labels[i] else "red"
         ax.set_title(title, fontsize=9, color=color)
     return axes
-
-
-def plot_confusion(cm, mode="counts", ax=None):
-    """The confusion matrix as a heat map with its numbers, rows = true class, columns = predicted."""
-    import matplotlib.pyplot as plt
-
-    shown = normalize_confusion(cm, mode)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 6.5))
-    im = ax.imshow(shown, cmap="Blues")
-    n = len(CLASSES)
-    ax.set_xticks(range(n), CLASSES, rotation=45, ha="right")
-    ax.set_yticks(range(n), CLASSES)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    fmt = (lambda v: f"{int(v)}") if mode == "counts" else (lambda v: f"{v:.2f}")
-    top = shown.max() if shown.size else 1
-    for i in range(n):
-        for j in range(n):
-            ax.text(j, i, fmt(shown[i, j]), ha="center", va="center", fontsize=7,
-                    color="white" if shown[i, j] > 0.6 * top else "black")
-    title = {"counts": "confusion matrix (counts)",
-             "true": "normalised by true class (diagonal = recall)",
-             "pred": "normalised by predicted class (diagonal = precision)"}[mode]
-    ax.set_title(title)
-    ax.figure.colorbar(im, ax=ax, fraction=0.046)
-    return ax
 
 
 def plot_history(histories, key="accuracy", ax=None):
@@ -261,11 +236,16 @@ def steps_per_epoch(n_examples, batch_size):
 def image_browser(images, labels, probs):
     """Browse test images: a class filter, a "misclassified only" switch and a position slider.
 
-    Shows the image and the model's probabilities for it. ``.result`` is a dict
+    Shows the image and the model's probabilities for it, in a ``LivePlot``:
+    the axes and class names are drawn once; the slider changes the picture
+    (``set_data``), the bars and the titles (the class filter and the switch
+    also change the line that describes the selection, in the background).
+    ``.result`` is a dict
     ``{"selection": Selection, "index": int or None, "predicted": int or None}``.
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+
+    from course_lib.demos.live_plot import LivePlot, explorer
 
     preds = np.asarray(probs).argmax(axis=1)
     controls = dict(
@@ -283,52 +263,99 @@ def image_browser(images, labels, probs):
     controls["true_class"].observe(fit_slider_to_selection, names="value")
     controls["only_mistakes"].observe(fit_slider_to_selection, names="value")
 
-    def show(true_class, only_mistakes, position):
+    plot = LivePlot(figsize=(9, 3.3))
+    ax_img, ax_p = plot.figure.subplots(1, 2, width_ratios=[1, 2])
+    picture = plot.moving(ax_img.imshow(np.zeros((28, 28)), cmap="gray_r", vmin=0, vmax=255))
+    ax_img.axis("off")
+    image_title = plot.moving(ax_img.set_title("\n", fontsize=10))            # two lines of room
+    bars = plot.moving(list(ax_p.barh(CLASSES, np.zeros(len(CLASSES)), color="0.7")))
+    ax_p.invert_yaxis()
+    ax_p.set_xlim(0, 1)
+    ax_p.set_xlabel("predicted probability")
+    bars_title = plot.moving(ax_p.set_title(" ", fontsize=9))
+    # which images the slider runs through: changed by the class and "misclassified only"
+    # controls only, so it is part of the background, redrawn when it changes
+    selection_title = plot.figure.suptitle(" ", fontsize=9)
+
+    def update(true_class, only_mistakes, position):
         sel = select_images(labels, preds, true_class, only_mistakes)
+        new_selection = selection_title.get_text() != f"browsing {sel.description}"
+        selection_title.set_text(f"browsing {sel.description}")
         if len(sel.indices) == 0:
             print(f"No images: {sel.description}.")
+            picture.set_visible(False)
+            for bar in bars:
+                bar.set_visible(False)
+            image_title.set_text("\n")
+            bars_title.set_text("no images")
+            bars_title.set_color("k")
+            plot.redraw(everything=new_selection)
             return {"selection": sel, "index": None, "predicted": None}
         i = int(sel.indices[min(position, len(sel.indices) - 1)])
-        fig, (ax_img, ax_p) = plt.subplots(1, 2, figsize=(9, 3.3), gridspec_kw={"width_ratios": [1, 2]})
-        ax_img.imshow(images[i], cmap="gray_r")
-        ax_img.axis("off")
         ok = preds[i] == labels[i]
-        ax_img.set_title(f"test image #{i}\ntrue: {CLASSES[labels[i]]}", fontsize=10)
-        colors = ["0.7"] * len(CLASSES)
-        colors[labels[i]] = "C2"
-        if not ok:
-            colors[preds[i]] = "C3"
-        ax_p.barh(CLASSES, probs[i], color=colors)
-        ax_p.invert_yaxis()
-        ax_p.set_xlim(0, 1)
-        ax_p.set_xlabel("predicted probability")
-        ax_p.set_title(("correct" if ok else "wrong") + f": predicted {CLASSES[preds[i]]}"
-                       f" · {sel.description}, showing #{min(position, len(sel.indices) - 1)}",
-                       fontsize=9, color="k" if ok else "red")
-        fig.tight_layout()
-        plt.show()
-        plt.close(fig)
+        picture.set_visible(True)
+        picture.set_data(images[i])
+        image_title.set_text(f"test image #{i}\ntrue: {CLASSES[labels[i]]}")
+        for k, bar in enumerate(bars):
+            bar.set_visible(True)
+            bar.set_width(probs[i][k])
+            bar.set_color("C2" if k == labels[i] else "C3" if k == preds[i] else "0.7")
+        bars_title.set_text(("correct" if ok else "wrong") + f": predicted {CLASSES[preds[i]]}")
+        bars_title.set_color("k" if ok else "red")
+        plot.redraw(everything=new_selection)
         return {"selection": sel, "index": i, "predicted": int(preds[i])}
 
-    return widgets.interactive(show, **controls)
+    return explorer(update, plot, **controls)
+
+
+CONFUSION_TITLES = {"counts": "confusion matrix (counts)",
+                    "true": "normalised by true class (diagonal = recall)",
+                    "pred": "normalised by predicted class (diagonal = precision)"}
 
 
 def confusion_explorer(y_true, y_pred):
-    """The confusion matrix with a normalisation toggle; ``.result`` is the matrix shown."""
+    """The confusion matrix with a normalisation toggle; ``.result`` is the matrix shown.
+
+    A ``LivePlot`` whose heat map, numbers, colour bar and title all change
+    with the toggle, so each choice redraws the whole picture (once: the three
+    pictures are kept, and choosing one again shows it at once).
+    """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+
+    from course_lib.demos.live_plot import LivePlot, explorer
 
     cm = confusion_matrix(y_true, y_pred, len(CLASSES))
     mode = widgets.ToggleButtons(options=[("counts", "counts"), ("by true class", "true"),
                                           ("by predicted class", "pred")],
                                  value="counts", description="normalise")
+    plot = LivePlot(figsize=(7.5, 6.5), layout="tight")      # "constrained" clips the labels of this one
+    ax = plot.figure.add_subplot()
+    heat_map = ax.imshow(np.zeros_like(cm, dtype=float), cmap="Blues")
+    n = len(CLASSES)
+    ax.set_xticks(range(n), CLASSES, rotation=45, ha="right")
+    ax.set_yticks(range(n), CLASSES)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    numbers = [[ax.text(j, i, "", ha="center", va="center", fontsize=7) for j in range(n)] for i in range(n)]
+    plot.figure.colorbar(heat_map, ax=ax, fraction=0.046)
+    ax.set_title(max(CONFUSION_TITLES.values(), key=len))     # the layout makes room for the longest title
+    pictures = {}               # mode: the PNG already drawn for it
 
-    def show(mode):
-        fig, ax = plt.subplots(figsize=(7.5, 6.5))
-        plot_confusion(cm, mode, ax)
-        fig.tight_layout()
-        plt.show()
-        plt.close(fig)
-        return normalize_confusion(cm, mode)
+    def update(mode):
+        shown = normalize_confusion(cm, mode)
+        if mode not in pictures:
+            heat_map.set_data(shown)
+            heat_map.set_clim(shown.min(), shown.max())
+            fmt = (lambda v: f"{int(v)}") if mode == "counts" else (lambda v: f"{v:.2f}")
+            top = shown.max() if shown.size else 1
+            for i in range(n):
+                for j in range(n):
+                    numbers[i][j].set_text(fmt(shown[i, j]))
+                    numbers[i][j].set_color("white" if shown[i, j] > 0.6 * top else "black")
+            ax.set_title(CONFUSION_TITLES[mode])
+            plot.redraw(everything=True)
+            pictures[mode] = plot.image.value
+        plot.image.value = pictures[mode]
+        return shown
 
-    return widgets.interactive(show, mode=mode)
+    return explorer(update, plot, mode=mode)

@@ -10,10 +10,15 @@ draw.
 correction, so the lesson can print the numbers (a test checks the corrected
 version against ``course_lib.optim.Adam``).
 
-The ``*_widget`` builders only wire controls to these pure functions with
-``ipywidgets.interactive``; ``widget.result`` is the last computation.
+The widgets (``optimizer_race``, ``bias_correction_explorer``) only wire
+controls to these pure functions; ``widget.result`` is the last computation.
+They draw into ``LivePlot`` figures (``course_lib.demos.live_plot``) made once
+and updated in place, so a slider answers at once: the race keeps one small
+figure per panel and redraws only the panels whose optimizer changed.
 """
 
+import math
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,7 +135,8 @@ def optimizer_path(surface, name, start=None, steps=100, label=None, **options):
             theta.grad[...] = surface.gradient(theta.data)
             optimizer.step()
             points.append(theta.data.copy())
-            if not np.all(np.isfinite(theta.data)) or np.linalg.norm(theta.data) > ESCAPE_RADIUS:
+            distance = math.hypot(*theta.data)          # inf or NaN once the point has blown up
+            if not distance <= ESCAPE_RADIUS:
                 diverged_at = k
                 break
         points = np.array(points)
@@ -140,27 +146,50 @@ def optimizer_path(surface, name, start=None, steps=100, label=None, **options):
 
 
 def compare_optimizers(surface_name="bowl", steps=None, sgd_lr=None, momentum_lr=None, momentum=None,
-                       rmsprop_lr=None, alpha=None, adam_lr=None, beta1=None, beta2=None):
+                       rmsprop_lr=None, alpha=None, adam_lr=None, beta1=None, beta2=None, cache=None):
     """Paths of SGD, momentum, RMSProp and Adam from the same start: ``{label: Path}``.
 
     Any setting left as None takes its value from ``DEFAULTS[surface_name]``.
     The surface itself is returned under the key ``"surface"``.
+
+    ``cache`` (a dict kept between calls, as the race widget does) saves work
+    when only some settings change: an optimizer runs again only when its own
+    settings change or it is asked for more steps than it has run; fewer steps
+    are the first part of a longer run. The paths are the same either way.
     """
     given = dict(steps=steps, sgd_lr=sgd_lr, momentum_lr=momentum_lr, momentum=momentum,
                  rmsprop_lr=rmsprop_lr, alpha=alpha, adam_lr=adam_lr, beta1=beta1, beta2=beta2)
     s = {k: (DEFAULTS[surface_name][k] if v is None else v) for k, v in given.items()}
     surface = SURFACES[surface_name]()
     steps = int(s["steps"])
-    return {
-        "surface": surface,
-        "SGD": optimizer_path(surface, "sgd", steps=steps, label="SGD", lr=s["sgd_lr"]),
-        "momentum": optimizer_path(surface, "sgd", steps=steps, label="momentum",
-                                   lr=s["momentum_lr"], momentum=s["momentum"]),
-        "RMSProp": optimizer_path(surface, "rmsprop", steps=steps, label="RMSProp",
-                                  lr=s["rmsprop_lr"], alpha=s["alpha"]),
-        "Adam": optimizer_path(surface, "adam", steps=steps, label="Adam",
-                               lr=s["adam_lr"], betas=(s["beta1"], s["beta2"])),
+    runs = {                                            # label: (name in optim.get, its options)
+        "SGD": ("sgd", dict(lr=s["sgd_lr"])),
+        "momentum": ("sgd", dict(lr=s["momentum_lr"], momentum=s["momentum"])),
+        "RMSProp": ("rmsprop", dict(lr=s["rmsprop_lr"], alpha=s["alpha"])),
+        "Adam": ("adam", dict(lr=s["adam_lr"], betas=(s["beta1"], s["beta2"]))),
     }
+    paths = {"surface": surface}
+    for label, (name, options) in runs.items():
+        if cache is None:
+            paths[label] = optimizer_path(surface, name, steps=steps, label=label, **options)
+            continue
+        key = (surface_name, label, tuple(options.items()))
+        path = cache.get(key)
+        if path is None or (path.diverged_at is None and path.steps < steps):
+            path = optimizer_path(surface, name, steps=steps, label=label, **options)
+            cache[key] = path
+            if len(cache) > 100:                        # forget the oldest run
+                del cache[next(iter(cache))]
+        paths[label] = first_steps(path, steps)
+    return paths
+
+
+def first_steps(path, steps):
+    """The first ``steps`` steps of ``path``: what a run of ``steps`` steps would have given."""
+    if path.steps <= steps:                             # no longer, or it stopped (diverged) before
+        return path
+    return Path(label=path.label, options=path.options, points=path.points[:steps + 1],
+                values=path.values[:steps + 1], diverged_at=None)
 
 
 # ---------------------------------------------------------------------------
@@ -230,7 +259,7 @@ def adam_steps_table(grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
 # ---------------------------------------------------------------------------
 
 def draw_contours(ax, surface, resolution=200):
-    """Filled contours of ``surface`` over its view box (log-spaced levels for Rosenbrock)."""
+    """Contour lines of ``surface`` over its view box (log-spaced levels for Rosenbrock), and its minimum."""
     xs = np.linspace(*surface.xlim, resolution)
     ys = np.linspace(*surface.ylim, resolution)
     X, Y = np.meshgrid(xs, ys)
@@ -247,21 +276,63 @@ def draw_contours(ax, surface, resolution=200):
     ax.set_ylabel("θ2")
 
 
+def panel_title(path):
+    """A path's panel title: the optimizer, then where it ended ("f = … after … steps" or "diverged after …")."""
+    return f"{path.label}\n{path.summary().split(': ', 1)[1]}"
+
+
+def exit_point(path, xlim, ylim):
+    """Where a diverged path left the view box: its last point inside (the start if none is)."""
+    pts = path.points
+    inside = (pts[:, 0] >= xlim[0]) & (pts[:, 0] <= xlim[1]) & (pts[:, 1] >= ylim[0]) & (pts[:, 1] <= ylim[1])
+    return pts[np.flatnonzero(inside)[-1]] if inside.any() else pts[0]
+
+
+def plottable_values(path):
+    """f along the path for a log-scale plot: non-finite values left out (NaN), the rest at least 1e-12."""
+    values = np.where(np.isfinite(path.values), path.values, np.nan)
+    return np.maximum(values, 1e-12)
+
+
 def draw_path(ax, path, color):
     """The path as a line with dots, clipped to the view; a red cross where it diverged."""
     pts = path.points
     ax.plot(pts[:, 0], pts[:, 1], "-o", color=color, ms=2.5, lw=1.2)
     ax.plot(*pts[0], "o", color="k", ms=6)
-    title = path.summary().split(": ", 1)[1]
     if path.diverged_at is not None:
-        # the last point inside the view box, then a cross on the border in its direction
-        x0, x1 = ax.get_xlim()
-        y0, y1 = ax.get_ylim()
-        inside = [(x0 <= p[0] <= x1 and y0 <= p[1] <= y1) for p in pts]
-        last = pts[np.flatnonzero(inside)[-1]] if any(inside) else pts[0]
-        ax.plot(*last, "x", color="red", ms=14, mew=3)
-        title = f"diverged after {path.diverged_at} steps"
-    ax.set_title(f"{path.label}\n{title}", fontsize=10, color="red" if path.diverged_at else "k")
+        # the last point inside the view box: the path left the picture after it
+        ax.plot(*exit_point(path, ax.get_xlim(), ax.get_ylim()), "x", color="red", ms=14, mew=3)
+    ax.set_title(panel_title(path), fontsize=10, color="red" if path.diverged_at else "k")
+
+
+class LivePath2D:
+    """The moving parts of ``draw_path`` in a ``LivePlot``: made once, then ``show(path)`` per event.
+
+    The contours (``draw_contours``) are the background; the path, its start
+    (drawn on top of it), the red cross and the title are the moving artists.
+    The title is ``panel_title`` without "after … steps" (the steps slider says it).
+    """
+
+    def __init__(self, plot, ax, color, start):
+        self.line, = plot.moving(ax.plot([], [], "-o", color=color, ms=2.5, lw=1.2))
+        plot.moving(ax.plot(*start, "o", color="k", ms=6))
+        self.cross, = plot.moving(ax.plot([], [], "x", color="red", ms=14, mew=3))
+        self.title = plot.moving(ax.set_title("\n", fontsize=10))      # two lines of room
+        self.xlim, self.ylim = ax.get_xlim(), ax.get_ylim()
+
+    def show(self, path):
+        """Move the artists to ``path`` (a ``Path``); the caller then calls ``plot.redraw()``."""
+        self.line.set_data(path.points[:, 0], path.points[:, 1])
+        diverged = path.diverged_at is not None
+        self.cross.set_visible(diverged)
+        if diverged:
+            x, y = exit_point(path, self.xlim, self.ylim)
+            self.cross.set_data([x], [y])
+        if diverged:
+            self.title.set_text(f"{path.label}\ndiverged after {path.diverged_at} steps")
+        else:       # short (text is slow to draw): the number of steps is on the slider
+            self.title.set_text(f"{path.label}\nf = {path.values[-1]:.3g}")
+        self.title.set_color("red" if diverged else "k")
 
 
 def plot_comparison(paths, axes=None, with_values=True):
@@ -279,9 +350,8 @@ def plot_comparison(paths, axes=None, with_values=True):
     if with_values and len(axes) > 4:
         ax = axes[4]
         for label in labels:
-            p = paths[label]
-            vals = np.where(np.isfinite(p.values), p.values, np.nan)
-            ax.plot(np.arange(len(vals)), np.maximum(vals, 1e-12), color=OPTIMIZERS[label][1], label=label)
+            values = plottable_values(paths[label])
+            ax.plot(np.arange(len(values)), values, color=OPTIMIZERS[label][1], label=label)
         ax.set_yscale("log")
         ax.set_ylim(1e-8, None)
         ax.set_xlabel("step")
@@ -289,26 +359,6 @@ def plot_comparison(paths, axes=None, with_values=True):
         ax.set_title(surface.name, fontsize=10)
         ax.legend(fontsize=8)
     return axes
-
-
-def plot_adam_steps(grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, ax=None):
-    """Size of each step, with and without bias correction, in units of η."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 4))
-    with_bc = adam_first_steps(grads, lr, betas, eps, True)
-    without = adam_first_steps(grads, lr, betas, eps, False)
-    t = np.arange(1, len(grads) + 1)
-    ax.plot(t, np.abs(with_bc.step) / lr, "o-", label="with bias correction")
-    ax.plot(t, np.abs(without.step) / lr, "s--", label="without bias correction")
-    ax.axhline(1.0, color="0.6", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel("step t")
-    ax.set_ylabel("|step| / η")
-    ax.set_title(f"Adam's steps for a constant gradient, β1={betas[0]:g}, β2={betas[1]:g}")
-    ax.legend()
-    return with_bc, without
 
 
 # ---------------------------------------------------------------------------
@@ -428,9 +478,18 @@ def plot_rotation_comparison(result, axes=None):
 # ---------------------------------------------------------------------------
 
 def optimizer_race(surface_name="bowl"):
-    """Sliders for each optimizer's hyperparameters on one surface; ``.result`` is the paths dict."""
+    """Sliders for each optimizer's hyperparameters on one surface; ``.result`` is the paths dict.
+
+    Each panel is its own ``LivePlot`` (``widget.plots``: one per optimizer,
+    and ``"f"``, which is also ``widget.plot``): the contours are drawn once; a
+    slider reruns only the optimizers whose settings it changed
+    (``compare_optimizers`` with a cache) and redraws only their panels and the
+    f panel. The f panel's step axis follows the "steps" slider; its f axis is
+    fixed, so a diverging curve runs off the top.
+    """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+
+    from course_lib.demos.live_plot import LivePlot, explorer
 
     d = DEFAULTS[surface_name]
     style = {"description_width": "110px"}
@@ -456,21 +515,64 @@ def optimizer_race(surface_name="bowl"):
                                   description="Adam β2", readout_format=".4f", style=style),
     )
 
-    def show(**settings):
-        paths = compare_optimizers(surface_name, **settings)
-        fig, axes = plt.subplots(1, 5, figsize=(20, 3.9))
-        plot_comparison(paths, axes)
-        fig.tight_layout()
-        plt.show()
-        plt.close(fig)
+    surface = SURFACES[surface_name]()
+    # one small figure per panel: a slider of one optimizer redraws only its panel and the f panel
+    panels = {}
+    for label, (_, color) in OPTIMIZERS.items():
+        plot = LivePlot(figsize=(3.0, 3.4), dpi=70)
+        ax = plot.figure.add_subplot()
+        draw_contours(ax, surface)
+        panels[label] = (plot, LivePath2D(plot, ax, color, surface.start))
+        plot.fix_layout()
+    values_plot = LivePlot(figsize=(3.0, 3.4), dpi=70)
+    values_ax = values_plot.figure.add_subplot()
+    value_lines = {label: values_plot.moving(values_ax.plot([], [], color=color, label=label))[0]
+                   for label, (_, color) in OPTIMIZERS.items()}
+    values_ax.set_yscale("log")
+    values_ax.set_ylim(1e-8, 100 * surface.value(surface.start))      # a diverging curve runs off the top
+    values_ax.set_xlabel("step")
+    values_ax.set_ylabel("f(θ)")
+    values_ax.set_title(textwrap.fill(surface.name, 24), fontsize=10)
+    # under the axes, where no curve runs through it
+    values_plot.figure.legend(fontsize=8, loc="outside lower center", ncols=2, handlelength=1.2,
+                              columnspacing=1.0)
+    values_ax.grid(alpha=0.3, axis="y")
+    # the step axis follows the "steps" slider: it is drawn with the moving artists, so changing
+    # its range costs a few milliseconds instead of redrawing the whole panel (a label at a fixed
+    # place saves measuring the tick labels on every event)
+    values_ax.xaxis.set_label_coords(0.5, -0.14)
+    values_ax.xaxis.set_major_formatter("{x:g}")          # quicker than the default formatter
+    values_ax.set_xlim(0, 1.02 * controls["steps"].max)   # the layout leaves room for the widest labels
+    values_plot.moving(values_ax.xaxis)
+    cache = {}
+    # run the default settings for the most steps now: moving "steps" alone then reruns nothing
+    compare_optimizers(surface_name, steps=controls["steps"].max, cache=cache)
+    shown = {}                  # label: (options, steps) of the path its panel shows
+
+    def update(**settings):
+        paths = compare_optimizers(surface_name, cache=cache, **settings)
+        for label, (plot, live_path) in panels.items():
+            path = paths[label]
+            values = plottable_values(path)
+            value_lines[label].set_data(np.arange(len(values)), values)
+            if shown.get(label) != (path.options, path.steps):
+                shown[label] = (path.options, path.steps)
+                live_path.show(path)
+                plot.redraw()
+        steps = settings["steps"]
+        values_ax.set_xlim(-0.02 * steps, 1.02 * steps)
+        values_plot.redraw()
         return paths
 
-    w = widgets.interactive(show, **controls)
-    # lay the sliders out in three columns: shared / SGD+momentum / RMSProp+Adam
+    w = explorer(update, values_plot, **controls)
+    w.plots = {**{label: plot for label, (plot, _) in panels.items()}, "f": values_plot}
+    # the sliders in four columns: shared + SGD / momentum / RMSProp / Adam; the panels in a row
     c = w.kwargs_widgets
     grid = widgets.HBox([widgets.VBox([c[0], c[1]]), widgets.VBox([c[2], c[3]]),
                          widgets.VBox([c[4], c[5]]), widgets.VBox([c[6], c[7], c[8]])])
-    w.children = (grid, w.children[-1])
+    pictures = widgets.HBox([plot.image for plot in w.plots.values()],
+                            layout=widgets.Layout(flex_flow="row wrap"))
+    w.children = (grid, pictures, w.out)
     return w
 
 
@@ -478,29 +580,47 @@ def bias_correction_explorer():
     """β1, β2 and a gradient pattern: Adam's step sizes with and without bias correction.
 
     ``.result`` is the pair ``(with_correction, without_correction)`` of ``AdamSteps``.
+    A ``LivePlot`` with fixed log-scale axes: the controls move the two curves and the title.
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
 
-    controls = dict(
+    from course_lib.demos.live_plot import LivePlot, explorer
+
+    lr = 1e-3
+    t = np.arange(1, 201)
+    steady = np.ones(len(t))
+    noisy = 1.0 + np.random.default_rng(0).normal(size=len(t))
+
+    plot = LivePlot(figsize=(8, 4))
+    ax = plot.figure.add_subplot()
+    corrected_line, = plot.moving(ax.plot([], [], "o-", ms=4, label="with bias correction"))
+    uncorrected_line, = plot.moving(ax.plot([], [], "s--", ms=4, label="without bias correction"))
+    ax.axhline(1.0, color="0.6", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")                 # from 100 times too large to 100 times too small
+    ax.set_xlim(0.8, 250)
+    ax.set_ylim(1e-2, 2e2)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("|step| / η (log scale)")
+    ax.legend(loc="lower left")
+    ax.grid(alpha=0.3)
+    title = plot.moving(ax.set_title("Adam's step sizes", fontsize=11))
+
+    def update(beta1, beta2, gradient):
+        grads = steady if gradient == "constant" else noisy
+        with_bc = adam_first_steps(grads, lr, (beta1, beta2), bias_correction=True)
+        without = adam_first_steps(grads, lr, (beta1, beta2), bias_correction=False)
+        corrected_line.set_data(t, np.abs(with_bc.step) / lr)
+        uncorrected_line.set_data(t, np.abs(without.step) / lr)
+        title.set_text(f"Adam's step sizes, {gradient} gradients, β1={beta1:g}, β2={beta2:g}")
+        plot.redraw()
+        return with_bc, without
+
+    return explorer(
+        update, plot,
         beta1=widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β1"),
         beta2=widgets.FloatSlider(value=0.999, min=0.5, max=0.9999, step=0.0001,
                                   description="β2", readout_format=".4f"),
         gradient=widgets.ToggleButtons(options=["constant", "noisy"], value="constant",
                                        description="gradients"),
     )
-
-    def show(beta1, beta2, gradient):
-        if gradient == "constant":
-            grads = np.ones(200)
-        else:
-            grads = 1.0 + np.random.default_rng(0).normal(size=200)
-        fig, ax = plt.subplots(figsize=(8, 4))
-        result = plot_adam_steps(grads, lr=1e-3, betas=(beta1, beta2), ax=ax)
-        ax.set_title(f"Adam's step sizes, {gradient} gradients, β1={beta1:g}, β2={beta2:g}")
-        fig.tight_layout()
-        plt.show()
-        plt.close(fig)
-        return result
-
-    return widgets.interactive(show, **controls)
