@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
 
 from course_lib import functions
 from course_lib.demos.live_plot import LivePlot, explorer
@@ -218,12 +217,6 @@ class LivePath1D:
         self.arrow.set_visible(arrow is not None)
         if arrow is not None:
             self.arrow.xy, self.arrow.xyann = arrow
-
-
-def show(fig):
-    """Display a figure once, then close it (no duplicate, no leak)."""
-    display(fig)
-    plt.close(fig)
 
 
 def wrapped(text, width=85):

@@ -19,7 +19,7 @@ figure per panel and redraws only the panels whose optimizer changed.
 
 import math
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
