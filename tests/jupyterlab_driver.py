@@ -441,6 +441,19 @@ _WIDGET_DIGEST_BODY = r"""
   };
 """
 _WIDGET_DIGEST_JS = "n => {" + _WIDGET_DIGEST_BODY + " return digest().digest; }"
+# The digest once it has not changed for 150 ms: the kernel reports idle before the page has
+# applied the last picture it sent, and a press timed from then would end at that old picture.
+_WAIT_FOR_QUIET_JS = "async ([n, timeout]) => {" + _WIDGET_DIGEST_BODY + r"""
+  const deadline = performance.now() + timeout;
+  let last = digest(), since = performance.now();
+  while (performance.now() < deadline) {
+    await new Promise(r => setTimeout(r, 10));
+    const now = digest();
+    if (now.digest !== last.digest || now.loading) { last = now; since = performance.now(); }
+    else if (performance.now() - since >= 150) break;
+  }
+  return last.digest;
+}"""
 _WAIT_FOR_REDRAW_JS = "async ([n, before, timeout]) => {" + _WIDGET_DIGEST_BODY + r"""
   const start = window.__descentKeyDown;
   const deadline = performance.now() + timeout;
@@ -969,13 +982,16 @@ class LessonRun:
             label = f"widget {int(number) + 1}: {self._label_of(handle)}"
             sliders += 1
             try:
+                # as a learner watching the plot: the widget's top (its controls) at the top of the
+                # view, so its picture is on screen (Chromium may decode an image off screen late)
+                widgets.nth(w).evaluate("e => e.scrollIntoView({block: 'start'})")
                 self._stable_box(handle)
             except Exception:  # noqa: BLE001 - a slider that cannot be scrolled to is skipped
                 continue
             key = "ArrowRight"
             for _ in range(presses):
                 self._wait_idle(timeout)
-                before = self.page.evaluate(_WIDGET_DIGEST_JS, number)
+                before = self.page.evaluate(_WAIT_FOR_QUIET_JS, [number, timeout * 1000])
                 value = handle.get_attribute("aria-valuenow")
                 handle.press(key)
                 if handle.get_attribute("aria-valuenow") == value:  # at an end: the other way

@@ -211,7 +211,8 @@ def latency_summary(samples):
     return {"p50": percentile(timed, 0.5), "p95": percentile(timed, 0.95), "max": max(timed, default=None),
             "presses": len(samples), "no redraw": len(samples) - len(timed),
             "sliders": sorted(per_slider),
-            "per slider": {label: {"p50": percentile([ms for ms in times if ms is not None], 0.5),
+            "per slider": {label: {"ms": times,
+                                   "p50": percentile([ms for ms in times if ms is not None], 0.5),
                                    "max": max((ms for ms in times if ms is not None), default=None),
                                    "no redraw": sum(ms is None for ms in times)}
                            for label, times in per_slider.items()}}
