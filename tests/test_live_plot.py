@@ -5,6 +5,7 @@ import io
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 from PIL import Image
 
 from course_lib.demos.live_plot import LivePlot, explorer
@@ -109,3 +110,23 @@ def test_a_hidden_moving_artist_is_not_drawn():
     plot.redraw()
     assert not np.array_equal(shown, hidden)
     assert np.array_equal(shown, pixels(plot.image.value))
+
+
+def test_an_update_that_raises_is_not_swallowed_and_the_next_good_setting_draws():
+    plot, dot, curve, title = two_panel_plot()
+
+    def update(x):
+        if x < 0:
+            raise ValueError("x must be at least 0")
+        move(dot, curve, title, x)
+        plot.redraw()
+        return x
+
+    slider = widgets.FloatSlider(value=0.5, min=-2, max=2, step=0.25)
+    widget = explorer(update, plot, x=slider)
+    good = bytes(plot.image.value)
+    with pytest.raises(ValueError, match="at least 0"):   # in Jupyter: the traceback in widget.out
+        slider.value = -1.0
+    assert widget.result == 0.5 and bytes(plot.image.value) == good     # the last good picture stays
+    slider.value = 1.5
+    assert widget.result == 1.5 and bytes(plot.image.value) != good

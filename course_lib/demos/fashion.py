@@ -282,12 +282,11 @@ def image_browser(images, labels, probs):
         new_selection = selection_title.get_text() != f"browsing {sel.description}"
         selection_title.set_text(f"browsing {sel.description}")
         if len(sel.indices) == 0:
-            print(f"No images: {sel.description}.")
             picture.set_visible(False)
             for bar in bars:
                 bar.set_visible(False)
             image_title.set_text("\n")
-            bars_title.set_text("no images")
+            bars_title.set_text(f"no images: {sel.description}")
             bars_title.set_color("k")
             plot.redraw(everything=new_selection)
             return {"selection": sel, "index": None, "predicted": None}
