@@ -255,7 +255,9 @@ def test_race_draws_into_live_plots_and_redraws_only_what_changed():
     controls["steps"].value = 30
     changed = {name for name, plot in w.plots.items() if plot.image.value != pictures[name]}
     assert changed == set(w.plots) - {"SGD"}              # SGD diverged after 17 steps: same path
-    assert w.plots["f"].figure.axes[0].get_xlim() == pytest.approx((-0.6, 30.6))
+    f_axes = w.plots["f"].figure.axes[0]
+    assert f_axes.get_xlim() == pytest.approx((0, 1.02 * controls["steps"].max))   # fixed: only curves move
+    assert max(line.get_xdata()[-1] for line in f_axes.get_lines()) == 30
     assert w.result["Adam"].steps == 30
     assert plt.get_fignums() == figures_before            # no pyplot figure made, none leaked
 
