@@ -14,8 +14,8 @@ student versions) in headless Chromium, runs all cells and checks, per lesson:
   button click) changes the plot or output it drives;
 * JupyterLab did not write to the notebook file.
 
-And it measures, per lesson, how fast the controls answer: arrow-key presses on the sliders, each
-timed in the page from the keydown to the redrawn plot (p50 and p95 in ``report.json`` and in
+And it measures, per lesson, how fast the controls answer: 20 arrow-key presses on the first
+slider of every widget, each timed in the page from the keydown to the redrawn plot (p50 and p95 in ``report.json`` and in
 ``slider_latency.md``; a warning names each lesson whose p95 misses ``SLIDER_P95_TARGET_MS``, and
 a p95 above ``SLIDER_P95_LIMIT_MS``, or most presses redrawing nothing, fails the lesson).
 
@@ -262,7 +262,7 @@ def inspect_notebook(lab, path, move_timeout=CONTROL_TIMEOUT, min_controls=MIN_C
             failures.append(f"{path.name}: no control, moved as a learner would, changed the plot or "
                             f"output it drives (tried: {tried})")
         after = run.read()  # a callback that failed shows its traceback only now
-        latency = latency_summary(run.slider_latency(max_sliders=None)) if measure_latency and moved else None
+        latency = latency_summary(run.slider_latency(presses=20, max_sliders=None)) if measure_latency and moved else None
         if latency and latency["presses"]:
             if latency["no redraw"] * 2 > latency["presses"]:
                 failures.append(f"{path.name}: {latency['no redraw']} of {latency['presses']} arrow-key presses "
