@@ -484,8 +484,8 @@ def optimizer_race(surface_name="bowl"):
     and ``"f"``, which is also ``widget.plot``): the contours are drawn once; a
     slider reruns only the optimizers whose settings it changed
     (``compare_optimizers`` with a cache) and redraws only their panels and the
-    f panel. The f panel's step axis follows the "steps" slider; its f axis is
-    fixed, so a diverging curve runs off the top.
+    f panel. The f panel's axes are fixed: the step axis spans the "steps"
+    slider's whole range, and a diverging curve runs off the top.
     """
     import ipywidgets as widgets
 
