@@ -277,7 +277,10 @@ class Learner:
         }))
         while True:
             socket_.settimeout(min(600, self.remaining()))
-            message = json.loads(socket_.recv())
+            frame = socket_.recv()
+            if isinstance(frame, bytes):   # a message with binary buffers (a widget's picture): no reply
+                continue
+            message = json.loads(frame)
             if message.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             if message.get("msg_type") == "execute_reply":
