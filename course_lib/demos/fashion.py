@@ -255,7 +255,7 @@ def image_browser(images, labels, probs):
     )
 
     def fit_slider_to_selection(change=None):
-        # registered before interactive's own observers, so the slider's range is right first
+        # registered before the explorer's own observers, so the slider's range is right first
         count = len(select_images(labels, preds, controls["true_class"].value,
                                   controls["only_mistakes"].value).indices)
         controls["position"].max = max(count - 1, 0)

@@ -225,7 +225,7 @@ def wrapped(text, width=85):
 
 
 def readable(widget):
-    """Give every control of an ``interactive`` widget room for its full description; return the widget."""
+    """Give every control of an explorer widget room for its full description; return the widget."""
     for child in widget.children:
         if hasattr(child, "style") and hasattr(child.style, "description_width"):
             child.style.description_width = "initial"
