@@ -49,6 +49,7 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch
 
 from course_lib import gradcheck, losses, nn, optim
+from course_lib.demos.gradient_descent import readable
 from course_lib.demos.live_plot import LivePlot, explorer
 
 # ---------------------------------------------------------------------------
@@ -522,7 +523,7 @@ def weight_explorer():
             plot.redraw()
         return sweep
 
-    return _readable(explorer(update, plot, **controls))
+    return readable(explorer(update, plot, **controls), slider_width="420px")
 
 
 # ---------------------------------------------------------------------------
@@ -921,18 +922,4 @@ def vanishing_explorer():
             plot.redraw()
         return norms
 
-    return _readable(explorer(update, plot, **controls))
-
-
-# ---------------------------------------------------------------------------
-# Drawing helpers
-# ---------------------------------------------------------------------------
-
-def _readable(widget):
-    """Give every control room for its full description; return the widget."""
-    for child in widget.children:
-        if hasattr(child, "style") and hasattr(child.style, "description_width"):
-            child.style.description_width = "initial"
-        if isinstance(child, (widgets.FloatSlider, widgets.IntSlider)):
-            child.layout.width = "420px"
-    return widget
+    return readable(explorer(update, plot, **controls), slider_width="420px")

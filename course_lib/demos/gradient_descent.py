@@ -163,9 +163,8 @@ def escape_arrow(path, inside, xlim, ylim):
 
 
 def inside_window(path, xlim, ylim):
-    """(k + 1,) bool: which points of a ``Path1D`` lie inside the plot window."""
-    xs, ys = path.xs, path.values
-    return (xs >= xlim[0]) & (xs <= xlim[1]) & (ys >= ylim[0]) & (ys <= ylim[1])
+    """(k + 1,) bool: which points (x, f(x)) of a ``Path1D`` lie inside the plot window."""
+    return points_inside(np.column_stack([path.xs, path.values]), (*xlim, *ylim))
 
 
 def draw_path_1d(ax, f, path, xlim, ylim, label=None, color="C1", show_curve=True):
@@ -224,13 +223,14 @@ def wrapped(text, width=85):
     return textwrap.fill(text, width)
 
 
-def readable(widget):
-    """Give every control of an explorer widget room for its full description; return the widget."""
+def readable(widget, slider_width="460px"):
+    """Give every control of an explorer widget room for its full description, and each slider
+    ``slider_width``; return the widget."""
     for child in widget.children:
         if hasattr(child, "style") and hasattr(child.style, "description_width"):
             child.style.description_width = "initial"
         if isinstance(child, (widgets.FloatSlider, widgets.FloatLogSlider, widgets.IntSlider)):
-            child.layout.width = "460px"
+            child.layout.width = slider_width
     return widget
 
 
@@ -444,7 +444,7 @@ def regression_contours(ax, X, y, window, resolution=120):
 
 
 def points_inside(points, window):
-    """(k,) bool: which rows (w1, w2) of ``points`` lie inside ``window``."""
+    """(k,) bool: which rows (x, y) of ``points`` (k, 2) lie inside ``window`` = (x from, x to, y from, y to)."""
     return ((points[:, 0] >= window[0]) & (points[:, 0] <= window[1])
             & (points[:, 1] >= window[2]) & (points[:, 1] <= window[3]))
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_lib import functions, nn, optim
+from course_lib.demos.gradient_descent import points_inside
 
 # A point farther than this from the origin (or a NaN) counts as diverged.
 ESCAPE_RADIUS = 1e3
@@ -284,7 +285,7 @@ def panel_title(path):
 def exit_point(path, xlim, ylim):
     """Where a diverged path left the view box: its last point inside (the start if none is)."""
     pts = path.points
-    inside = (pts[:, 0] >= xlim[0]) & (pts[:, 0] <= xlim[1]) & (pts[:, 1] >= ylim[0]) & (pts[:, 1] <= ylim[1])
+    inside = points_inside(pts, (*xlim, *ylim))
     return pts[np.flatnonzero(inside)[-1]] if inside.any() else pts[0]
 
 
@@ -328,7 +329,6 @@ class LivePath2D:
         if diverged:
             x, y = exit_point(path, self.xlim, self.ylim)
             self.cross.set_data([x], [y])
-        if diverged:
             self.title.set_text(f"{path.label}\ndiverged after {path.diverged_at} steps")
         else:       # short (text is slow to draw): the number of steps is on the slider
             self.title.set_text(f"{path.label}\nf = {path.values[-1]:.3g}")
