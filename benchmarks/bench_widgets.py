@@ -32,7 +32,7 @@ KERNEL_BUDGET_MS = 40
 
 def lesson_widgets(lesson):
     """[(name, widget)] for one lesson, built as the lesson builds them."""
-    from course_lib import data
+    from course_lib import data, losses
     from course_lib.demos import backprop, fashion, minibatch, optimizers, sgd, start_here
     from course_lib.demos import gradient_descent as gd
     from course_lib.demos import loss_functions as lf
@@ -68,7 +68,7 @@ def lesson_widgets(lesson):
         _, (X_test, y_test) = data.load_fashion_mnist()
         logits = np.random.default_rng(0).normal(size=(len(y_test), 10))
         logits[np.arange(len(y_test)), y_test] += 2.5                # about 80 % right, like a real model
-        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        probs = losses.softmax(logits)
         return [("image_browser", fashion.image_browser(X_test, y_test, probs)),
                 ("confusion_explorer", fashion.confusion_explorer(y_test, probs.argmax(axis=1)))]
     raise ValueError(f"no lesson {lesson}")
