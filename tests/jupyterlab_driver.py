@@ -992,11 +992,15 @@ class LessonRun:
             for _ in range(presses):
                 self._wait_idle(timeout)
                 before = self.page.evaluate(_WAIT_FOR_QUIET_JS, [number, timeout * 1000])
-                value = handle.get_attribute("aria-valuenow")
-                handle.press(key)
-                if handle.get_attribute("aria-valuenow") == value:  # at an end: the other way
+                # at an end: the other way. Decided before the press, never by a second press: the
+                # handle's aria-valuenow is rounded (a FloatSlider's 0.5 -> 0.51 reads "0.5" before
+                # and after), and a second press would restart the clock after the first one's update
+                # had already left for the kernel
+                value, top, bottom = (handle.get_attribute(name) for name in
+                                      ("aria-valuenow", "aria-valuemax", "aria-valuemin"))
+                if (key, value) in (("ArrowRight", top), ("ArrowLeft", bottom)):
                     key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
-                    handle.press(key)
+                handle.press(key)
                 ms = self.page.evaluate(_WAIT_FOR_REDRAW_JS, [number, before, timeout * 1000])
                 samples.append({"slider": label, "key": key, "ms": None if ms is None else round(ms, 1)})
                 key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_lib.demos.live_plot import LivePlot, explorer
+from course_lib.demos.live_plot import LivePlot, PlotRow, explorer
 
 
 def pixels(png):
@@ -130,3 +130,30 @@ def test_an_update_that_raises_is_not_swallowed_and_the_next_good_setting_draws(
     assert widget.result == 0.5 and bytes(plot.image.value) == good     # the last good picture stays
     slider.value = 1.5
     assert widget.result == 1.5 and bytes(plot.image.value) != good
+
+
+def test_a_plot_row_sends_its_plots_side_by_side_as_one_picture():
+    (left, dot, curve, title), (right, *right_artists) = two_panel_plot(), two_panel_plot()
+    row = PlotRow([left, right])
+    assert row.image.layout.width == "1200px"
+    row.fix_layout()
+    move(dot, curve, title, 0.5)
+    move(*right_artists, -1.0)
+    sent = []
+    row.image.observe(lambda change: sent.append(change["new"]), "value")
+    row.redraw()                                        # both drawn, one picture
+    first_right = right.pixels().copy()
+    move(dot, curve, title, 1.25)
+    row.redraw([left])                                  # the left plot only: the right keeps its picture
+    assert len(sent) == 2
+    assert np.array_equal(right.pixels(), first_right)
+    both = pixels(sent[-1])
+    assert both.shape == (300, 1200, 3)
+    left.redraw(everything=True)                        # the same as each plot drawn in full on its own
+    right.redraw(everything=True)
+    assert np.array_equal(both, np.hstack([pixels(left.image.value), pixels(right.image.value)]))
+
+
+def test_a_plot_row_refuses_plots_of_different_heights():
+    with pytest.raises(ValueError, match="same height in pixels, got \\[200, 300\\]"):
+        PlotRow([LivePlot(figsize=(3, 3)), LivePlot(figsize=(3, 2))])

@@ -35,6 +35,7 @@ import io
 
 import ipywidgets as widgets
 import matplotlib
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
@@ -102,8 +103,8 @@ class LivePlot:
         self.figure.get_layout_engine().execute(self.figure)
         self.figure.set_layout_engine("none")
 
-    def redraw(self, everything=False):
-        """Render the figure and send it to ``self.image``.
+    def render(self, everything=False):
+        """Draw the figure into the canvas, without sending it (``redraw`` draws and sends).
 
         The background is drawn the first time, and again when ``everything``
         is True; otherwise only the moving artists are drawn on a copy of it.
@@ -117,16 +118,58 @@ class LivePlot:
             for artist in self.moving_artists:
                 if artist.get_visible():
                     self.figure.draw_artist(artist)
-        self.image.value = self.png()
 
-    def png(self):
-        """The canvas as PNG bytes, without the alpha channel (the figure is opaque) and with
-        zlib's fastest level: the picture is sent once, not stored, so speed beats size."""
-        width, height = self.canvas.get_width_height()
-        picture = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        picture.convert("RGB").save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
+    def pixels(self):
+        """The canvas as an array of shape (height, width, 4): red, green, blue, alpha, uint8."""
+        return np.asarray(self.canvas.buffer_rgba())
+
+    def redraw(self, everything=False):
+        """Render the figure (``render``) and send it to ``self.image`` as a PNG."""
+        self.render(everything)
+        self.image.value = png(self.pixels())
+
+
+class PlotRow:
+    """``LivePlot``s of the same height, shown side by side as one picture (``self.image``).
+
+    Each picture sent is a message to the page and an image for it to decode:
+    in the browser, a move that sent five small pictures took 41 ms (p50)
+    from key press to picture, and one picture of the same five side by side
+    27 ms. ``redraw(plots)`` renders only the plots given (each as
+    ``LivePlot.render`` does) and sends the whole row once; the others keep
+    the picture they had.
+    """
+
+    def __init__(self, plots):
+        self.plots = list(plots)
+        sizes = [plot.canvas.get_width_height() for plot in self.plots]      # (width, height) each
+        heights = {height for _, height in sizes}
+        if len(heights) != 1:
+            raise ValueError(f"the plots of a PlotRow need the same height in pixels, got {sorted(heights)}: "
+                             "give them the same figsize height and dpi")
+        width = sum(width for width, _ in sizes)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height="auto",
+                                                                       max_width="100%"))
+
+    def fix_layout(self):
+        """``LivePlot.fix_layout`` for every plot of the row."""
+        for plot in self.plots:
+            plot.fix_layout()
+
+    def redraw(self, plots=None, everything=False):
+        """Render ``plots`` (default: all of them), then send the whole row as one PNG."""
+        for plot in self.plots if plots is None else plots:
+            plot.render(everything)
+        self.image.value = png(np.hstack([plot.pixels() for plot in self.plots]))
+
+
+def png(pixels):
+    """PNG bytes of ``pixels`` (height, width, 4) uint8, without the alpha channel (the figures
+    are opaque) and with zlib's fastest level: the picture is sent once, not stored, so speed
+    beats size."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels[:, :, :3]).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
 
 
 def explorer(update, plot, **controls):

@@ -481,15 +481,16 @@ def optimizer_race(surface_name="bowl"):
     """Sliders for each optimizer's hyperparameters on one surface; ``.result`` is the paths dict.
 
     Each panel is its own ``LivePlot`` (``widget.plots``: one per optimizer,
-    and ``"f"``, which is also ``widget.plot``): the contours are drawn once; a
-    slider reruns only the optimizers whose settings it changed
-    (``compare_optimizers`` with a cache) and redraws only their panels and the
-    f panel. The f panel's axes are fixed: the step axis spans the "steps"
-    slider's whole range, and a diverging curve runs off the top.
+    and ``"f"``), shown side by side as one picture (a ``PlotRow``,
+    ``widget.plot``): the contours are drawn once; a slider reruns only the
+    optimizers whose settings it changed (``compare_optimizers`` with a cache)
+    and renders only their panels and the f panel, then sends the row once.
+    The f panel's axes are fixed: the step axis spans the "steps" slider's
+    whole range, and a diverging curve runs off the top.
     """
     import ipywidgets as widgets
 
-    from course_lib.demos.live_plot import LivePlot, explorer
+    from course_lib.demos.live_plot import LivePlot, PlotRow, explorer
 
     d = DEFAULTS[surface_name]
     style = {"description_width": "110px"}
@@ -523,7 +524,6 @@ def optimizer_race(surface_name="bowl"):
         ax = plot.figure.add_subplot()
         draw_contours(ax, surface)
         panels[label] = (plot, LivePath2D(plot, ax, color, surface.start))
-        plot.fix_layout()
     values_plot = LivePlot(figsize=(3.0, 3.4), dpi=70)
     values_ax = values_plot.figure.add_subplot()
     value_lines = {label: values_plot.moving(values_ax.plot([], [], color=color, label=label))[0]
@@ -545,8 +545,12 @@ def optimizer_race(surface_name="bowl"):
     compare_optimizers(surface_name, steps=controls["steps"].max, cache=cache)
     shown = {}                  # label: (options, steps) of the path its panel shows
 
+    plots = {**{label: plot for label, (plot, _) in panels.items()}, "f": values_plot}
+    row = PlotRow(plots.values())
+
     def update(**settings):
         paths = compare_optimizers(surface_name, cache=cache, **settings)
+        changed = [values_plot]
         for label, (plot, live_path) in panels.items():
             path = paths[label]
             values = plottable_values(path)
@@ -554,19 +558,17 @@ def optimizer_race(surface_name="bowl"):
             if shown.get(label) != (path.options, path.steps):
                 shown[label] = (path.options, path.steps)
                 live_path.show(path)
-                plot.redraw()
-        values_plot.redraw()
+                changed.append(plot)
+        row.redraw(changed)
         return paths
 
-    w = explorer(update, values_plot, **controls)
-    w.plots = {**{label: plot for label, (plot, _) in panels.items()}, "f": values_plot}
-    # the sliders in four columns: shared + SGD / momentum / RMSProp / Adam; the panels in a row
+    w = explorer(update, row, **controls)
+    w.plots = plots
+    # the sliders in four columns: shared + SGD / momentum / RMSProp / Adam; the panels under them
     c = w.kwargs_widgets
     grid = widgets.HBox([widgets.VBox([c[0], c[1]]), widgets.VBox([c[2], c[3]]),
                          widgets.VBox([c[4], c[5]]), widgets.VBox([c[6], c[7], c[8]])])
-    pictures = widgets.HBox([plot.image for plot in w.plots.values()],
-                            layout=widgets.Layout(flex_flow="row wrap"))
-    w.children = (grid, pictures, w.out)
+    w.children = (grid, row.image, w.out)
     return w
 
 
