@@ -954,15 +954,15 @@ class LessonRun:
         return None, attempts
 
     # -- how fast a slider answers -------------------------------------------------------------------
-    def slider_latency(self, presses=8, max_sliders=2, timeout=10.0):
+    def slider_latency(self, presses=8, other_presses=0, max_sliders=2, timeout=10.0):
         """Press arrow keys on sliders and time each press to the redrawn output, in the page.
 
-        For up to `max_sliders` sliders (the first slider of each widget, in page order; None: every
-        widget's first slider), `presses`
-        key presses each, alternating right and left (one step each, so the value stays near the
+        For the widgets in page order (up to `max_sliders` of them that have a slider; None: every
+        widget), `presses` key presses on the widget's first slider and `other_presses` on each of
+        its other sliders, alternating right and left (one step each, so the value stays near the
         lesson's default): the time from the keydown event to the moment the widget's output (a
         plot's image, loaded, or its text) differs from before the press. Each press waits for the
-        kernel to be idle first, so presses never queue.
+        kernel to be idle and the widget's output to be still first, so presses never queue.
 
         Returns a list of {"slider": label, "key": key, "ms": milliseconds or None (no redraw
         within `timeout`)}.
@@ -970,41 +970,48 @@ class LessonRun:
         self.page.evaluate(_KEY_LISTENER_JS)
         samples = []
         widgets = self.page.locator(".jp-NotebookPanel:visible [data-descent-widget]")
-        sliders = 0
+        measured = 0
         for w in range(widgets.count()):
-            if max_sliders is not None and sliders >= max_sliders:
+            if max_sliders is not None and measured >= max_sliders:
                 break
             handles = widgets.nth(w).locator(".widget-hslider:not(.mod-disabled) .noUi-handle")
             if not handles.count():
                 continue
-            handle = handles.first
+            measured += 1
             number = widgets.nth(w).get_attribute("data-descent-widget")
-            label = f"widget {int(number) + 1}: {self._label_of(handle)}"
-            sliders += 1
-            try:
-                # as a learner watching the plot: the widget's top (its controls) at the top of the
-                # view, so its picture is on screen (Chromium may decode an image off screen late)
-                widgets.nth(w).evaluate("e => e.scrollIntoView({block: 'start'})")
-                self._stable_box(handle)
-            except Exception:  # noqa: BLE001 - a slider that cannot be scrolled to is skipped
-                continue
-            key = "ArrowRight"
-            for _ in range(presses):
-                self._wait_idle(timeout)
-                before = self.page.evaluate(_WAIT_FOR_QUIET_JS, [number, timeout * 1000])
-                # at an end: the other way. Decided before the press, never by a second press: the
-                # handle's aria-valuenow is rounded (a FloatSlider's 0.5 -> 0.51 reads "0.5" before
-                # and after), and a second press would restart the clock after the first one's update
-                # had already left for the kernel
-                value, top, bottom = (handle.get_attribute(name) for name in
-                                      ("aria-valuenow", "aria-valuemax", "aria-valuemin"))
-                if (key, value) in (("ArrowRight", top), ("ArrowLeft", bottom)):
-                    key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
-                handle.press(key)
-                ms = self.page.evaluate(_WAIT_FOR_REDRAW_JS, [number, before, timeout * 1000])
-                samples.append({"slider": label, "key": key, "ms": None if ms is None else round(ms, 1)})
-                key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+            for h in range(handles.count()):
+                count = presses if h == 0 else other_presses
+                if count:
+                    samples += self._time_presses(widgets.nth(w), number, handles.nth(h), count, timeout)
         self._wait_idle(timeout)
+        return samples
+
+    def _time_presses(self, widget, number, handle, presses, timeout):
+        label = f"widget {int(number) + 1}: {self._label_of(handle)}"
+        try:
+            # as a learner watching the plot: the widget's top (its controls) at the top of the
+            # view, so its picture is on screen (Chromium may decode an image off screen late)
+            widget.evaluate("e => e.scrollIntoView({block: 'start'})")
+            self._stable_box(handle)
+        except Exception:  # noqa: BLE001 - a slider that cannot be scrolled to is skipped
+            return []
+        samples = []
+        key = "ArrowRight"
+        for _ in range(presses):
+            self._wait_idle(timeout)
+            before = self.page.evaluate(_WAIT_FOR_QUIET_JS, [number, timeout * 1000])
+            # at an end: the other way. Decided before the press, never by a second press: the
+            # handle's aria-valuenow is rounded (a FloatSlider's 0.5 -> 0.51 reads "0.5" before
+            # and after), and a second press would restart the clock after the first one's update
+            # had already left for the kernel
+            value, top, bottom = (handle.get_attribute(name) for name in
+                                  ("aria-valuenow", "aria-valuemax", "aria-valuemin"))
+            if (key, value) in (("ArrowRight", top), ("ArrowLeft", bottom)):
+                key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+            handle.press(key)
+            ms = self.page.evaluate(_WAIT_FOR_REDRAW_JS, [number, before, timeout * 1000])
+            samples.append({"slider": label, "key": key, "ms": None if ms is None else round(ms, 1)})
+            key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
         return samples
 
     def _wait_idle(self, timeout):
