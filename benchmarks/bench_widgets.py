@@ -14,8 +14,9 @@ times, as the arrow keys do. Measured per move, in this process:
              shows what blitting saves.
 
 Target (issue 15): key press to redrawn plot p95 <= 100 ms in the browser
-(tests/test_browser.py measures that, end to end). The browser and the
-websocket add about 60 ms, so the kernel's update should stay under ~40 ms.
+(tests/test_browser.py measures that, end to end). The page, the server and the
+websocket add 20-30 ms on a quiet 2-core machine and about twice that on a busy
+one, so the kernel's update should stay under ~40 ms.
 Lesson 7's widgets get random predictions (seeded): drawing them costs the same
 as a trained model's.
 """
@@ -128,7 +129,7 @@ def main(argv=None):
     lessons = options.lesson or list(range(8))
 
     print(f"Widget update time in the kernel, {options.presses} one-step moves per slider "
-          f"(budget {KERNEL_BUDGET_MS} ms; the browser adds about 60 ms)\n")
+          f"(budget {KERNEL_BUDGET_MS} ms; the page adds 20-60 ms)\n")
     print(f"{'lesson':<7}{'widget / slider':<52}{'update p50':>11}{'p95':>7}{'full draw p50':>15}{'ratio':>7}")
     worst = []
     for lesson in lessons:

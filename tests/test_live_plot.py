@@ -157,3 +157,26 @@ def test_a_plot_row_sends_its_plots_side_by_side_as_one_picture():
 def test_a_plot_row_refuses_plots_of_different_heights():
     with pytest.raises(ValueError, match="same height in pixels, got \\[200, 300\\]"):
         PlotRow([LivePlot(figsize=(3, 3)), LivePlot(figsize=(3, 2))])
+
+
+def test_a_rarely_moving_axis_is_drawn_again_only_on_a_rare_change():
+    plot, dot, curve, title = two_panel_plot()
+    right = plot.figure.axes[1]
+    plot.rarely_moving(right.xaxis)
+    plot.fix_layout()
+    move(dot, curve, title, 0.5)
+    plot.redraw()
+    right.set_xlim(0, 30)                            # the axis changes ...
+    plot.redraw()                                    # ... but is not drawn again: the old ticks stay
+    stale = pixels(plot.image.value)
+    plot.redraw(rare_change=True)                    # now it is: the same picture as a full draw
+    rare = pixels(plot.image.value)
+    plot.redraw(everything=True)
+    assert np.array_equal(rare, pixels(plot.image.value))
+    ticks_row = int(plot.figure.bbox.height - right.bbox.y0) + 8      # the x tick labels, under the panel
+    assert not np.array_equal(stale[ticks_row - 4:ticks_row + 8], rare[ticks_row - 4:ticks_row + 8])
+    move(dot, curve, title, -1.0)                    # later events reuse the new background
+    plot.redraw()
+    blitted = pixels(plot.image.value)
+    plot.redraw(everything=True)
+    assert np.array_equal(blitted, pixels(plot.image.value))

@@ -13,8 +13,11 @@ twice). A ``LivePlot`` does the slow part once:
 ``ipywidgets.Image`` (``plot.image``), which the page updates in place. The
 parts that never move (curves, contours, axes, labels) are rendered once into
 a background picture; each redraw pastes that picture back and draws only the
-moving artists on top ("blitting"). If something in the background changes
-too (axis limits, say), call ``plot.redraw(everything=True)``.
+moving artists on top ("blitting"). An artist that only one control changes
+(the x axis, when a slider sets the number of epochs) is marked with
+``plot.rarely_moving(ax.xaxis)`` and drawn again with
+``plot.redraw(rare_change=True)``. If anything else in the background
+changes, call ``plot.redraw(everything=True)``.
 
     plot = LivePlot(figsize=(7, 4))
     ax = plot.figure.add_subplot()
@@ -77,7 +80,9 @@ class LivePlot:
         self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height="auto",
                                                                        max_width="100%"))
         self.moving_artists = []
-        self.background = None          # the picture without the moving artists, once drawn
+        self.rarely_moving_artists = []
+        self.base = None                # the picture without any moving artist, once drawn
+        self.background = None          # the base with the rarely moving artists drawn on it
 
     def moving(self, artists):
         """Mark an artist (or a list of them, as ``ax.plot`` returns) as redrawn on every event.
@@ -87,6 +92,20 @@ class LivePlot:
         for artist in artists if isinstance(artists, (list, tuple)) else [artists]:
             artist.set_animated(True)
             self.moving_artists.append(artist)
+        return artists
+
+    def rarely_moving(self, artists):
+        """Mark an artist that only some events change (an axis whose limits one slider sets).
+
+        It is kept out of the background, like a moving artist, but drawn only
+        when ``redraw(rare_change=True)``, into a copy of the background that the
+        following events reuse. Drawing an axis costs 5–15 ms (ticks, labels,
+        grid lines): far less than ``redraw(everything=True)``, and nothing on the
+        events that leave it alone.
+        """
+        for artist in artists if isinstance(artists, (list, tuple)) else [artists]:
+            artist.set_animated(True)
+            self.rarely_moving_artists.append(artist)
         return artists
 
     def fix_layout(self):
@@ -103,18 +122,28 @@ class LivePlot:
         self.figure.get_layout_engine().execute(self.figure)
         self.figure.set_layout_engine("none")
 
-    def render(self, everything=False):
+    def render(self, everything=False, rare_change=False):
         """Draw the figure into the canvas, without sending it (``redraw`` draws and sends).
 
-        The background is drawn the first time, and again when ``everything``
-        is True; otherwise only the moving artists are drawn on a copy of it.
+        1. The base (everything not marked as moving) is drawn the first time,
+           and again when ``everything`` is True.
+        2. The rarely moving artists are drawn on a copy of the base then, and
+           when ``rare_change`` is True: that is the background.
+        3. The moving artists are drawn on a copy of the background.
         """
         with unhinted_text():
-            if everything or self.background is None:
+            if everything or self.base is None:
                 self.canvas.draw()                               # everything not marked as moving
+                self.base = self.canvas.copy_from_bbox(self.figure.bbox)
+                rare_change = True
+            if rare_change and self.rarely_moving_artists:
+                self.canvas.restore_region(self.base)
+                for artist in self.rarely_moving_artists:
+                    self.figure.draw_artist(artist)
                 self.background = self.canvas.copy_from_bbox(self.figure.bbox)
-            else:
-                self.canvas.restore_region(self.background)
+            elif rare_change:
+                self.background = self.base
+            self.canvas.restore_region(self.background)
             for artist in self.moving_artists:
                 if artist.get_visible():
                     self.figure.draw_artist(artist)
@@ -123,9 +152,9 @@ class LivePlot:
         """The canvas as an array of shape (height, width, 4): red, green, blue, alpha, uint8."""
         return np.asarray(self.canvas.buffer_rgba())
 
-    def redraw(self, everything=False):
+    def redraw(self, everything=False, rare_change=False):
         """Render the figure (``render``) and send it to ``self.image`` as a PNG."""
-        self.render(everything)
+        self.render(everything, rare_change)
         self.image.value = png(self.pixels())
 
 

@@ -610,10 +610,11 @@ def minibatch_explorer(x, y, seed=0):
     ax_loss = axes[1]
     ax_loss.axhline(best, color="k", ls="--", lw=1, label=f"best possible loss {best:.3f}")
     ax_loss.set_ylim(best * 0.6, start * 20)
+    plot.rarely_moving(ax_loss.xaxis)   # drawn again only when "epochs" changes the x range
     ax_loss.legend(loc="lower right", bbox_to_anchor=(1, 1), fontsize=8, frameon=False, borderaxespad=0.2)
     summary = plot.moving(plot.figure.suptitle(" ", fontsize=10))      # one line: the summary fits
     runs = {}                   # every run made so far, by its settings: moving back is instant
-    shown_epochs = None         # the loss panel's x range is redrawn only when "epochs" changes
+    shown_epochs = None         # the loss panel's x axis is redrawn only when "epochs" changes
 
     def update(batch_size, lr, scheme, epochs):
         nonlocal shown_epochs
@@ -628,7 +629,7 @@ def minibatch_explorer(x, y, seed=0):
             shown_epochs = epochs
         frame.show(run, run.updates)
         summary.set_text(wrapped(run.summary(), 150))
-        plot.redraw(everything=new_range)
+        plot.redraw(rare_change=new_range)
         return run
 
     return explorer(update, plot, **controls)

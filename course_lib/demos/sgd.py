@@ -340,7 +340,8 @@ def sgd_explorer(X, y):
     Drawn in a ``LivePlot`` with fixed axes: the loss range runs from just
     under the minimum to above the starting loss (a diverging run leaves
     through the top, and the plot says so), and the epoch range is redrawn
-    only when "epochs" changes. Runs are kept, so coming back to a setting is instant.
+    only when "epochs" changes (the x axis alone). Runs are kept, so coming back to a
+    setting is instant.
     """
     X = np.asarray(X, float)
     y = np.asarray(y, float)
@@ -356,13 +357,14 @@ def sgd_explorer(X, y):
     diverged = plot.moving(ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", color="C0"))
     ax.set_yscale("log")
     ax.set_ylim(best * 0.8, start * 3)
+    plot.rarely_moving(ax.xaxis)        # drawn again only when "epochs" changes the x range
     ax.set_xlabel("epochs (passes over the data)")
     ax.set_ylabel("MSE on all examples (log scale)")
     plot.figure.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)   # off the curves
     ax.grid(alpha=0.3)
     title = plot.moving(ax.set_title("\n", fontsize=9))      # two lines of room for the message
     runs = {}                   # (lr, sampling, schedule, epochs, seed) -> (sgd_run, gd_run)
-    shown_epochs = None         # the x range is redrawn only when "epochs" changes
+    shown_epochs = None         # the x axis is redrawn only when "epochs" changes
 
     def update(lr, sampling, schedule, epochs, seed):
         nonlocal shown_epochs
@@ -380,7 +382,7 @@ def sgd_explorer(X, y):
         if new_range:
             ax.set_xlim(-0.02 * epochs, 1.02 * epochs)
             shown_epochs = epochs
-        plot.redraw(everything=new_range)
+        plot.redraw(rare_change=new_range)
         return sgd_run
 
     return readable(explorer(
@@ -467,7 +469,7 @@ def hinge_explorer(X, y, feature_names=("x1", "x2")):
     """Widget: learning rate, epochs and regularisation λ of the hinge-loss classifier.
 
     A ``LivePlot``: the examples and the axes are drawn once; the boundary,
-    the margins, the two curves and the message move. The epoch range is
+    the margins, the two curves and the message move. The epoch axis is
     redrawn only when "epochs" changes. Runs are kept, so coming back to a
     setting is instant.
     """
@@ -496,12 +498,13 @@ def hinge_explorer(X, y, feature_names=("x1", "x2")):
     off_plot = plot.moving(ax2.text(0.98, 0.97, "", transform=ax2.transAxes, ha="right", va="top",
                                     fontsize=8, color="C0"))
     ax2.set_ylim(0, HINGE_LOSS_TOP)
+    plot.rarely_moving(ax2.xaxis)       # drawn again only when "epochs" changes the x range
     ax2.set_xlabel("epoch")
     ax2.legend(fontsize=8, loc="lower left")
     ax2.grid(alpha=0.3)
     message = plot.moving(plot.figure.suptitle(" ", fontsize=9))
     runs = {}                   # (lr, epochs, lam) -> run: coming back to a setting is instant
-    shown_epochs = None         # the x range is redrawn only when "epochs" changes
+    shown_epochs = None         # the x axis is redrawn only when "epochs" changes
 
     def update(lr, epochs, lam):
         nonlocal shown_epochs
@@ -525,7 +528,7 @@ def hinge_explorer(X, y, feature_names=("x1", "x2")):
         if new_range:
             ax2.set_xlim(-0.02 * epochs - 0.1, 1.02 * epochs + 0.1)
             shown_epochs = epochs
-        plot.redraw(everything=new_range)
+        plot.redraw(rare_change=new_range)
         return run
 
     return readable(explorer(
