@@ -180,3 +180,12 @@ def test_a_rarely_moving_axis_is_drawn_again_only_on_a_rare_change():
     blitted = pixels(plot.image.value)
     plot.redraw(everything=True)
     assert np.array_equal(blitted, pixels(plot.image.value))
+
+
+def test_a_plot_row_draws_a_plot_never_drawn_even_when_not_named():
+    (left, *_), (right, *_) = two_panel_plot(), two_panel_plot()
+    row = PlotRow([left, right])
+    row.fix_layout()
+    row.redraw([left])                                  # right was never drawn: drawn now, not an error
+    assert pixels(row.image.value).shape == (300, 1200, 3)
+    assert right.base is not None

@@ -162,9 +162,9 @@ class PlotRow:
     """``LivePlot``s of the same height, shown side by side as one picture (``self.image``).
 
     Each picture sent is a message to the page and an image for it to decode:
-    in the browser, a move that sent five small pictures took 41 ms (p50)
-    from key press to picture, and one picture of the same five side by side
-    27 ms. ``redraw(plots)`` renders only the plots given (each as
+    in the browser, a slider that sent five small pictures (and computed
+    nothing) took 41 ms (p50) from key press to picture, and one picture of the
+    same five side by side 27 ms. ``redraw(plots)`` renders only the plots given (each as
     ``LivePlot.render`` does) and sends the whole row once; the others keep
     the picture they had.
     """
@@ -186,9 +186,13 @@ class PlotRow:
             plot.fix_layout()
 
     def redraw(self, plots=None, everything=False):
-        """Render ``plots`` (default: all of them), then send the whole row as one PNG."""
-        for plot in self.plots if plots is None else plots:
-            plot.render(everything)
+        """Render ``plots`` (default: all of them), then send the whole row as one PNG.
+
+        A plot of the row that was never drawn is drawn too, whether given or not.
+        """
+        for plot in self.plots:
+            if plots is None or plot in plots or plot.base is None:
+                plot.render(everything)
         self.image.value = png(np.hstack([plot.pixels() for plot in self.plots]))
 
 
