@@ -3,6 +3,7 @@
 import io
 
 import ipywidgets as widgets
+import ipywidgets.widgets.widget_output as widget_output
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -112,7 +113,18 @@ def test_a_hidden_moving_artist_is_not_drawn():
     assert np.array_equal(shown, pixels(plot.image.value))
 
 
-def test_an_update_that_raises_is_not_swallowed_and_the_next_good_setting_draws():
+@pytest.mark.parametrize("in_ipython", [False, True])
+def test_an_update_that_raises_is_not_swallowed_and_the_next_good_setting_draws(monkeypatch, in_ipython):
+    # ipywidgets' Output shows the traceback when an IPython shell runs (and stops the error there),
+    # and lets it through otherwise: both set here, so an IPython shell another test started in
+    # this process (IPython.testing.globalipapp) cannot decide which case runs
+    shown = []
+
+    class Shell:
+        def showtraceback(self, exc_tuple, tb_offset=None):
+            shown.append(exc_tuple[1])
+
+    monkeypatch.setattr(widget_output, "get_ipython", Shell if in_ipython else (lambda: None))
     plot, dot, curve, title = two_panel_plot()
 
     def update(x):
@@ -125,8 +137,12 @@ def test_an_update_that_raises_is_not_swallowed_and_the_next_good_setting_draws(
     slider = widgets.FloatSlider(value=0.5, min=-2, max=2, step=0.25)
     widget = explorer(update, plot, x=slider)
     good = bytes(plot.image.value)
-    with pytest.raises(ValueError, match="at least 0"):   # in Jupyter: the traceback in widget.out
+    if in_ipython:                                        # in Jupyter: the traceback under the plot
         slider.value = -1.0
+        assert [str(error) for error in shown] == ["x must be at least 0"]
+    else:
+        with pytest.raises(ValueError, match="at least 0"):
+            slider.value = -1.0
     assert widget.result == 0.5 and bytes(plot.image.value) == good     # the last good picture stays
     slider.value = 1.5
     assert widget.result == 1.5 and bytes(plot.image.value) != good
