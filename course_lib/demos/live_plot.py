@@ -75,10 +75,8 @@ class LivePlot:
                              facecolor="white")             # opaque: png() drops the alpha channel
         self.layout = layout
         self.canvas = FigureCanvasAgg(self.figure)
-        width, height = self.figure.canvas.get_width_height()
-        # shown at its size in pixels, shrunk to the notebook's width when that is narrower
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height="auto",
-                                                                       max_width="100%"))
+        width, _ = self.canvas.get_width_height()
+        self.image = picture_widget(width)
         self.moving_artists = []
         self.rarely_moving_artists = []
         self.base = None                # the picture without any moving artist, once drawn
@@ -89,10 +87,7 @@ class LivePlot:
 
         Returns its argument, so ``line, = plot.moving(ax.plot(...))`` reads naturally.
         """
-        for artist in artists if isinstance(artists, (list, tuple)) else [artists]:
-            artist.set_animated(True)
-            self.moving_artists.append(artist)
-        return artists
+        return self._keep_out_of_background(artists, self.moving_artists)
 
     def rarely_moving(self, artists):
         """Mark an artist that only some events change (an axis whose limits one slider sets).
@@ -103,9 +98,15 @@ class LivePlot:
         grid lines): far less than ``redraw(everything=True)``, and nothing on the
         events that leave it alone.
         """
+        return self._keep_out_of_background(artists, self.rarely_moving_artists)
+
+    @staticmethod
+    def _keep_out_of_background(artists, into):
+        """Mark ``artists`` (one, or a list) as animated: ``canvas.draw()`` then leaves them out.
+        Append them to the list ``into``, whose artists ``render`` draws itself; return ``artists``."""
         for artist in artists if isinstance(artists, (list, tuple)) else [artists]:
             artist.set_animated(True)
-            self.rarely_moving_artists.append(artist)
+            into.append(artist)
         return artists
 
     def fix_layout(self):
@@ -164,9 +165,9 @@ class PlotRow:
     Each picture sent is a message to the page and an image for it to decode:
     in the browser, a slider that sent five small pictures (and computed
     nothing) took 41 ms (p50) from key press to picture, and one picture of the
-    same five side by side 27 ms. ``redraw(plots)`` renders only the plots given (each as
-    ``LivePlot.render`` does) and sends the whole row once; the others keep
-    the picture they had.
+    same five side by side 27 ms. ``redraw(plots)`` renders only the plots
+    given (each as ``LivePlot.render`` does) and sends the whole row once; the
+    others keep the picture they had.
     """
 
     def __init__(self, plots):
@@ -176,9 +177,7 @@ class PlotRow:
         if len(heights) != 1:
             raise ValueError(f"the plots of a PlotRow need the same height in pixels, got {sorted(heights)}: "
                              "give them the same figsize height and dpi")
-        width = sum(width for width, _ in sizes)
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height="auto",
-                                                                       max_width="100%"))
+        self.image = picture_widget(sum(width for width, _ in sizes))
 
     def fix_layout(self):
         """``LivePlot.fix_layout`` for every plot of the row."""
@@ -194,6 +193,12 @@ class PlotRow:
             if plots is None or plot in plots or plot.base is None:
                 plot.render(everything)
         self.image.value = png(np.hstack([plot.pixels() for plot in self.plots]))
+
+
+def picture_widget(width):
+    """An ``ipywidgets.Image`` for a PNG ``width`` pixels wide: shown at its size in pixels,
+    shrunk to the notebook's width when that is narrower."""
+    return widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height="auto", max_width="100%"))
 
 
 def png(pixels):
