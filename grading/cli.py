@@ -188,14 +188,14 @@ def main(argv=None):
         started = time.monotonic()
         submitted_nb, problem = read_submission(folder, assignment)
         with tempfile.TemporaryDirectory(prefix="descent-grade-") as scratch:
-            results = {}
+            results, problems = {}, []
             if submitted_nb is None:
                 results = {grade_id: (False, problem) for grade_id in references.QUESTIONS}
                 graded = None
             else:
                 work = Path(scratch) / "submission"
                 private_copy(folder, work)
-                graded, results = grade_submission(
+                graded, results, problems = grade_submission(
                     source_nb, submitted_nb, references, work, code_root, venv, unsafe=bool(reason),
                     memory_mb=options.memory_mb, log=lambda text: print(text, flush=True))
         scores = {grade_id: (points[grade_id] if results[grade_id][0] else 0.0) for grade_id in points}
@@ -213,7 +213,7 @@ def main(argv=None):
         record_scores(root, course, assignment, student, timestamp_of(folder), scores)
         seconds = time.monotonic() - started
         score = sum(scores.values())
-        flags = flags_of(submitted_nb) if submitted_nb is not None else [problem]
+        flags = (flags_of(submitted_nb) if submitted_nb is not None else [problem]) + problems
         marks = " ".join(f"{'+' if results[g][0] else '-'}{g.removeprefix('test_')}" for g in points)
         print(f"  {student}: {score:g}/{total:g} in {seconds:.1f} s  [{marks}]"
               + (f"  REVIEW: {'; '.join(flags)}" if flags else ""), flush=True)

@@ -113,9 +113,10 @@ def _outputs(messages):
 
 def grade_submission(source_nb, submitted_nb, references, work, course_root, venv, unsafe=False,
                      memory_mb=3072, log=lambda text: None):
-    """Run and judge one submission. Returns ``(notebook, results)``.
+    """Run and judge one submission. Returns ``(notebook, results, problems)``.
 
-    ``results[grade_id] = (passed, message)`` for every question of ``references.QUESTIONS``.
+    ``results[grade_id] = (passed, message)`` for every question of ``references.QUESTIONS``;
+    ``problems`` are sentences for the instructor (a cell of the course's own that would not finish).
     """
     nb = graded_notebook(source_nb, submitted_nb)
     questions = references.QUESTIONS
@@ -134,7 +135,7 @@ def grade_submission(source_nb, submitted_nb, references, work, course_root, ven
                 return questions[grade_id].time_limit
         return DEFAULT_TIME_LIMIT
 
-    results, history, counter = {}, [], 0
+    results, history, counter, problems = {}, [], 0, []
     sandbox = None
     restarts = 0
 
@@ -172,18 +173,27 @@ def grade_submission(source_nb, submitted_nb, references, work, course_root, ven
             if grade_id is None:  # an ordinary cell (or a test cell this grader does not judge)
                 if cell_id is not None:
                     continue  # test cells of other kinds are not run
-                started = time.monotonic()
-                status, messages = sandbox.execute(nb.cells[index].source, limit)
-                counter += 1
                 cell = nb.cells[index]
-                cell.outputs, cell.execution_count = _outputs(messages), counter
-                if status in ("timeout", "died"):
+                locked = bool(nbgrader_meta(cell).get("locked"))
+                for attempt in range(2 if locked else 1):  # the course's own cells get a second try
+                    started = time.monotonic()
+                    status, messages = sandbox.execute(cell.source, limit)
+                    if status not in ("timeout", "died"):
+                        break
                     reason = (f"stopped after {limit:.0f} s (the time limit)" if status == "timeout"
                               else "the kernel died while running this cell")
+                    log(f"  cell {index}: {reason} ({time.monotonic() - started:.1f} s)")
+                    if fresh_kernel() is None:
+                        break
+                counter += 1
+                cell.outputs, cell.execution_count = _outputs(messages), counter
+                if status in ("timeout", "died"):
                     cell.outputs.append(nbformat.v4.new_output("stream", name="stderr",
                                                                text=f"[grader] {reason}; left out, grading goes on\n"))
-                    log(f"  cell {index}: {reason} ({time.monotonic() - started:.1f} s)")
-                    fresh_kernel()
+                    if locked:  # not the student's cell: the questions after it may have failed for nothing
+                        problems.append(f"the course's own cell {index} did not finish in {attempt + 1} "
+                                        f"tries ({reason}; a machine too busy, or the student's earlier "
+                                        "code?): grade this submission again")
                 else:
                     history.append(position)
                 continue
@@ -213,4 +223,4 @@ def grade_submission(source_nb, submitted_nb, references, work, course_root, ven
             sandbox.kill()
     for grade_id in questions:
         results.setdefault(grade_id, (False, "not graded: the kernel could not be restarted"))
-    return nb, results
+    return nb, results, problems

@@ -41,8 +41,8 @@ from grading.protocol import RECORD_MIME
 
 # DESCENT_BWRAP: another bubblewrap binary (the tests point it at a missing one to see the refusal)
 BWRAP = os.environ.get("DESCENT_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
-INSIDE = Path("/work/submission")
-MAX_KEPT_OUTPUTS = 500  # output messages kept per cell (the rest are dropped; the record is always kept)  # where the submission's private copy appears inside the sandbox
+INSIDE = Path("/work/submission")  # where the submission's private copy appears inside the sandbox
+MAX_KEPT_OUTPUTS = 500  # output messages kept per cell (the rest are dropped; the record is always kept)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -151,8 +151,21 @@ class Sandbox:
         self.client = BlockingKernelClient(connection_file=str(connection))
         self.client.load_connection_file()
         self.client.start_channels()
-        # Our own wait (not client.wait_for_ready, whose heartbeat check gives up on a kernel that
-        # is merely slow to start on a busy machine): ask for kernel_info until it answers.
+        self._wait_until_ready(timeout)
+        return self
+
+    def _wait_until_ready(self, timeout):
+        """Return once the kernel answers on its shell channel *and* its iopub channel reaches us.
+
+        Our own wait, not ``client.wait_for_ready``, whose heartbeat check gives up on a kernel
+        that is merely slow to start on a busy machine: ask for ``kernel_info`` until it answers.
+        An answer on the shell channel is not enough. iopub is a ZeroMQ publish socket, and what
+        the kernel publishes before our subscription has connected is dropped without a trace: the
+        grader would then wait for an "idle" that never comes, and time the first cell out. (One
+        kernel start in ten or so did that, even on a quiet machine.) So after each answer we look
+        for a message on iopub, and ask again until one arrives: every ``kernel_info`` request
+        makes the kernel publish its busy and idle status.
+        """
         deadline = time.monotonic() + timeout
         asked, asked_at = set(), 0.0
         while True:
@@ -170,9 +183,18 @@ class Sandbox:
                 reply = self.client.get_shell_msg(timeout=1)
             except Exception:  # queue.Empty
                 continue
-            if reply.get("parent_header", {}).get("msg_id") in asked:  # an answer to any of our requests
+            if reply.get("parent_header", {}).get("msg_id") not in asked:
+                continue
+            try:
+                self.client.get_iopub_msg(timeout=0.5)
+                break  # iopub is connected
+            except Exception:  # queue.Empty: not yet; ask again at once
+                asked_at = 0.0
+        while True:  # forget the status messages of our requests
+            try:
+                self.client.get_iopub_msg(timeout=0.1)
+            except Exception:
                 break
-        return self
 
     def _stderr(self):
         try:

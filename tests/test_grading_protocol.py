@@ -4,8 +4,10 @@ real sandboxed kernel)."""
 
 import json
 import os
-import time
+import queue
 import sys
+import time
+from types import SimpleNamespace
 from pathlib import Path
 
 import nbformat
@@ -16,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grading.protocol import RECORD_MIME, BadRecord, Raised, Unsupported, decode, encode, read_record  # noqa: E402
-from grading.run import graded_notebook  # noqa: E402
+from grading.references import Fail, Question  # noqa: E402
+from grading.run import grade_submission, graded_notebook  # noqa: E402
 from grading.sandbox import Sandbox, check_bwrap  # noqa: E402
 
 
@@ -90,7 +93,6 @@ def test_graded_notebook_restores_locked_cells_and_keeps_student_cells():
 needs_bwrap = pytest.mark.skipif(check_bwrap() is not None, reason=f"no sandbox: {check_bwrap()}")
 
 
-@needs_bwrap
 def _cmdline(pid):
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -98,6 +100,7 @@ def _cmdline(pid):
         return b""
 
 
+@needs_bwrap
 def test_the_sandbox_walls(tmp_path):
     work = tmp_path / "submission"
     work.mkdir()
@@ -139,3 +142,86 @@ def test_the_sandbox_walls(tmp_path):
         assert not leftover, f"processes left behind by kernel {pid}: {leftover}"
     finally:
         sandbox.kill()
+
+
+class _LateIopubClient:
+    """A kernel client whose iopub subscription connects only at the third ``kernel_info`` request:
+    what the kernel published before that is lost, as ZeroMQ loses it."""
+
+    def __init__(self):
+        self.requests, self.shell, self.iopub = 0, [], []
+
+    def kernel_info(self):
+        self.requests += 1
+        msg_id = f"info-{self.requests}"
+        self.shell.append({"msg_type": "kernel_info_reply", "parent_header": {"msg_id": msg_id}})
+        if self.requests >= 3:
+            self.iopub += [{"msg_type": "status", "parent_header": {"msg_id": msg_id},
+                            "content": {"execution_state": state}} for state in ("busy", "idle")]
+        return msg_id
+
+    def get_shell_msg(self, timeout):
+        if not self.shell:
+            raise queue.Empty
+        return self.shell.pop(0)
+
+    def get_iopub_msg(self, timeout):
+        if not self.iopub:
+            raise queue.Empty
+        return self.iopub.pop(0)
+
+
+def test_a_kernel_is_ready_only_once_its_iopub_messages_reach_the_grader():
+    sandbox = Sandbox(ROOT, ROOT, Path(sys.prefix))
+    sandbox.client, sandbox.alive = _LateIopubClient(), lambda: True
+    sandbox._wait_until_ready(timeout=10)
+    assert sandbox.client.requests == 3        # the shell answered twice before iopub was connected
+    assert sandbox.client.iopub == []          # and the status messages of our requests are gone
+
+
+@needs_bwrap
+def test_every_fresh_kernel_reports_its_first_cell(tmp_path):
+    """Before the grader waited for iopub, about one kernel start in ten lost its first cell's
+    messages, and that cell was timed out (an honest submission lost all its points)."""
+    for attempt in range(15):
+        sandbox = Sandbox(tmp_path, ROOT, Path(sys.prefix), memory_mb=1024).start()
+        try:
+            status, messages = sandbox.execute("x = 1", 10)
+        finally:
+            sandbox.kill()
+        states = [m["content"]["execution_state"] for m in messages if m["msg_type"] == "status"]
+        assert (status, states) == ("ok", ["busy"]), f"kernel {attempt + 1}: {status}, {states}"
+
+
+def _grade_one_question(tmp_path, setup_source):
+    """Grade a three-cell homework (the course's setup cell, ``f``, the test of ``f``)."""
+    def judge(inputs, outputs):
+        if outputs != 1:
+            raise Fail(f"f() returned {outputs!r}")
+        return "right"
+    references = SimpleNamespace(QUESTIONS={"test_f": Question("test_f", lambda rng: [], "outputs = f()",
+                                                               judge, time_limit=3)})
+    source = nbformat.v4.new_notebook(cells=[
+        _cell("code", setup_source, grade_id="setup", locked=True, grade=False, solution=False),
+        _cell("code", "def f(): return 1", grade_id="f", locked=False, grade=False, solution=True),
+        _cell("code", "assert f() == 1", grade_id="test_f", locked=True, grade=True, solution=False, points=1),
+    ])
+    work = tmp_path / "submission"
+    work.mkdir()
+    _, results, problems = grade_submission(source, source, references, work, ROOT, Path(sys.prefix),
+                                            unsafe=check_bwrap() is not None, memory_mb=1024)
+    return results, problems
+
+
+def test_a_course_cell_that_runs_over_once_is_tried_again(tmp_path):
+    results, problems = _grade_one_question(
+        tmp_path, "import os\nfirst_try = not os.path.exists('tried')\nopen('tried', 'w').close()\n"
+                  "while first_try:\n    pass")
+    assert results == {"test_f": (True, "right")} and problems == []
+
+
+def test_a_course_cell_that_never_finishes_is_reported_for_a_regrade(tmp_path):
+    results, problems = _grade_one_question(tmp_path, "while True:\n    pass")
+    assert results == {"test_f": (True, "right")}   # the student's answer still counts
+    assert len(problems) == 1 and "cell 0 did not finish in 2 tries" in problems[0], problems
+    assert "grade this submission again" in problems[0]
