@@ -165,6 +165,7 @@ def test_a_plot_row_sends_its_plots_side_by_side_as_one_picture():
     assert np.array_equal(right.pixels(), first_right)
     both = pixels(sent[-1])
     assert both.shape == (300, 1200, 3)
+    assert left._image is None and right._image is None    # the row's plots made no widget of their own
     left.redraw(everything=True)                        # the same as each plot drawn in full on its own
     right.redraw(everything=True)
     assert np.array_equal(both, np.hstack([pixels(left.image.value), pixels(right.image.value)]))

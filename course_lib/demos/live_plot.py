@@ -75,12 +75,19 @@ class LivePlot:
                              facecolor="white")             # opaque: png() drops the alpha channel
         self.layout = layout
         self.canvas = FigureCanvasAgg(self.figure)
-        width, _ = self.canvas.get_width_height()
-        self.image = picture_widget(width)
+        self._image = None              # made when first asked for: a plot inside a PlotRow needs none
         self.moving_artists = []
         self.rarely_moving_artists = []
         self.base = None                # the picture without any moving artist, once drawn
         self.background = None          # the base with the rarely moving artists drawn on it
+
+    @property
+    def image(self):
+        """The ``ipywidgets.Image`` that shows this plot (made on first use)."""
+        if self._image is None:
+            width, _ = self.canvas.get_width_height()
+            self._image = picture_widget(width)
+        return self._image
 
     def moving(self, artists):
         """Mark an artist (or a list of them, as ``ax.plot`` returns) as redrawn on every event.
