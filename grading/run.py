@@ -180,7 +180,7 @@ def grade_submission(source_nb, submitted_nb, references, work, course_root, ven
                     status, messages = sandbox.execute(cell.source, limit)
                     if status not in ("timeout", "died"):
                         break
-                    reason = (f"stopped after {limit:.0f} s (the time limit)" if status == "timeout"
+                    reason = (f"stopped after {limit:g} s (the time limit)" if status == "timeout"
                               else "the kernel died while running this cell")
                     log(f"  cell {index}: {reason} ({time.monotonic() - started:.1f} s)")
                     if fresh_kernel() is None:
@@ -203,7 +203,7 @@ def grade_submission(source_nb, submitted_nb, references, work, course_root, ven
             inputs = question.make_inputs(rng)
             status, messages = sandbox.execute(recorder_cell(question.snippet, question.kernel_view(inputs), nonce), limit)
             if status == "timeout":
-                results[grade_id] = (False, f"your code ran over the time limit of {limit:.0f} s")
+                results[grade_id] = (False, f"your code ran over the time limit of {limit:g} s")
                 fresh_kernel()
             elif status == "died":
                 results[grade_id] = (False, "the kernel died while your code ran on the hidden inputs")
